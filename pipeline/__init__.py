@@ -1,0 +1,1 @@
+"""Engine-free core of the corpus pipeline: schema, config, stage adapter, WARC input, extraction."""

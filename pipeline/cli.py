@@ -1,0 +1,27 @@
+"""Command-line pieces shared by the jobs: config flags and their resolution."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.config import Config, ConfigError, load_config, to_toml
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML config file (defaults apply to what it leaves out)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one config value (TOML literal), repeatable")
+    parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    """The validated config, or exit 2 with the message naming the bad key; exits 0 after --dry-run."""
+    try:
+        config = load_config(args.config, args.set)
+    except (ConfigError, OSError) as error:
+        print(f"config error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+    if args.dry_run:
+        print(to_toml(config), end="")
+        raise SystemExit(0)
+    return config

@@ -1,0 +1,152 @@
+"""Typed configuration: one TOML file validated into frozen dataclasses before anything starts.
+
+Unknown keys and wrong types are errors that name the key (`heuristics.gopher.min_words`). `--set
+section.key=value` overrides parse the value as a TOML literal (bare words fall back to strings). The
+resolved config is written next to every output with its hash, and a rerun into the same output with a
+different config is refused. Config holds values, never code: there is no eval, no import by name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from pipeline.extract import ExtractConfig
+
+KNOWN_STAGES = ("extract",)
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    stages: tuple[str, ...] = ("extract",)  # in order; extract applies to WARC inputs only
+    compute_all_signals: bool = False  # measure signals on already-dropped documents too (threshold tuning)
+    batch_rows: int = 256  # rows per Arrow record batch between stages
+
+
+@dataclass(frozen=True)
+class Config:
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+
+def _check_value(value: Any, annotation: Any, key: str) -> Any:
+    """`value` converted to `annotation` (TOML arrays become tuples), or ConfigError naming `key`."""
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table, got {type(value).__name__}")
+        return _build(annotation, value, key)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _check_value(value, option, key)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(errors[0])
+    if origin is tuple:
+        item_type = typing.get_args(annotation)[0]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected an array, got {type(value).__name__}")
+        return tuple(_check_value(item, item_type, f"{key}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        key_type, item_type = typing.get_args(annotation)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table, got {type(value).__name__}")
+        return {str(k): _check_value(v, item_type, f"{key}.{k}") for k, v in value.items()}
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+        return float(value)
+    if annotation is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key}: expected an integer, got {type(value).__name__} {value!r}")
+    if annotation in (bool, str) and not isinstance(value, annotation):
+        raise ConfigError(f"{key}: expected {annotation.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        raise ConfigError(f"unknown key {where!r} (known: {', '.join(sorted(names))})")
+    values = {
+        name: _check_value(value, hints[name], f"{prefix}.{name}" if prefix else name)
+        for name, value in data.items()
+    }
+    return cls(**values)
+
+
+def parse_override(assignment: str) -> tuple[list[str], Any]:
+    """`section.key=value` -> (["section", "key"], value); the value is a TOML literal or a bare string."""
+    path, sep, raw = assignment.partition("=")
+    if not sep or not path.strip():
+        raise ConfigError(f"--set expects section.key=value, got {assignment!r}")
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return path.strip().split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """A copy of the raw TOML dict with `--set` assignments applied (validated later with the rest)."""
+    data = json.loads(json.dumps(data))
+    for assignment in overrides:
+        keys, value = parse_override(assignment)
+        table = data
+        for key in keys[:-1]:
+            table = table.setdefault(key, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"--set {assignment!r}: {key!r} is not a table")
+        table[keys[-1]] = value
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate; raises ConfigError naming the first bad key."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    config = _build(Config, apply_overrides(data, overrides or []), "")
+    unknown = [stage for stage in config.pipeline.stages if stage not in KNOWN_STAGES]
+    if unknown:
+        raise ConfigError(f"pipeline.stages: unknown stage {unknown[0]!r} (known: {', '.join(KNOWN_STAGES)})")
+    return config
+
+
+def config_dict(config: Config) -> dict[str, Any]:
+    """Plain dict of the config (tuples as lists), the form that is hashed and written."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_hash(config: Config) -> str:
+    canonical = json.dumps(config_dict(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def to_toml(config: Config) -> str:
+    """The resolved config as TOML, headed by its hash."""
+    return f"# config_hash = {config_hash(config)}\n" + tomli_w.dumps(config_dict(config))

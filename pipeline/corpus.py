@@ -1,0 +1,221 @@
+"""The corpus job's units of work, engine-free: each input file is read, run through the stage chain and
+written as its own part with a completion marker; then committed into kept and rejected rows; then
+summarized from the output columns with the accounting invariant checked per input file.
+
+The Spark job (`pipeline.spark`) and `run_stages` call these same functions.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.config import Config, config_hash
+from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
+from pipeline.inputs import open_input
+from pipeline.outputs import OutputDir
+from pipeline.schema import CORE_NAMES, document_schema
+from pipeline.stages import DocumentStage, batched, chain_batches
+from pipeline.warc import WarcFileError, WarcRecord, iter_records
+
+EXTRACTED, CORPUS, REJECTED, STATS = "extracted", "corpus", "rejected", "stats"
+DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
+TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
+
+
+class AccountingError(RuntimeError):
+    """Records read != non-document records + kept + dropped for some input file."""
+
+
+@dataclass
+class InputTally:
+    """What reading one input found, filled while its rows stream through the chain."""
+
+    warc_path: str
+    records_by_type: Counter = field(default_factory=Counter)
+    error: str | None = None
+
+    def manifest(self, rows_written: int, hash_: str) -> dict[str, Any]:
+        return {
+            "warc_path": self.warc_path,
+            "records_read": sum(self.records_by_type.values()),
+            "records_by_type": dict(sorted(self.records_by_type.items())),
+            "rows_written": rows_written,
+            "error": self.error,
+            "config_hash": hash_,
+        }
+
+
+def build_stages(config: Config) -> list[DocumentStage]:
+    """The document stages named in `pipeline.stages`, after the extract source."""
+    return []
+
+
+def output_schema(config: Config) -> pa.Schema:
+    stage_fields = [f for stage in build_stages(config) for f in stage.fields]
+    return document_schema(list(EXTRACT_FIELDS) + stage_fields)
+
+
+def part_name(warc_path: str) -> str:
+    """Output part of an input, named by the path's hash: stable whatever the set or order of inputs."""
+    return "part-" + hashlib.sha1(warc_path.encode("utf-8")).hexdigest()[:16]
+
+
+def _unreadable_row(record: WarcRecord, warc_path: str) -> dict[str, Any]:
+    """A row for a record that could not be parsed, with whatever of its header was readable."""
+    return {
+        "id": record.record_id or f"<unreadable:{warc_path}#{record.offset}>",
+        "url": record.headers.get("warc-target-uri", "").strip("<>") or None,
+        "warc_path": warc_path,
+        "warc_offset": record.offset,
+        "fetch_time": record.headers.get("warc-date"),
+        "drop_reason": "warc:corrupt_record",
+    }
+
+
+def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dict[str, Any]]:
+    """Rows for a WARC file's response and unreadable records; other record types are only counted."""
+    crawl = crawl_from_path(warc_path)
+    sandbox = sandbox_for(config.extract)
+    try:
+        with open_input(warc_path) as stream:
+            for record in iter_records(stream, config.extract.max_payload_bytes):
+                if record.error is not None and record.error.startswith("corrupt"):
+                    tally.records_by_type["unreadable"] += 1
+                    yield _unreadable_row(record, warc_path)
+                    continue
+                tally.records_by_type[record.record_type] += 1
+                if record.record_type == "warcinfo":
+                    crawl = crawl_of(record.block) or crawl
+                elif record.record_type == "response":
+                    yield response_document(record, warc_path, crawl, config.extract, sandbox)
+    except (WarcFileError, OSError) as error:
+        tally.error = f"{type(error).__name__}: {error}"
+    if not tally.records_by_type and tally.error is None:
+        tally.error = "empty input: no WARC records"
+
+
+def table_rows(path: str, tally: InputTally) -> Iterator[dict[str, Any]]:
+    """Rows of a JSONL or Parquet input with at least `id` and `text`; other core columns are kept."""
+    if path.endswith(".parquet"):
+        with open_input(path) as stream:
+            records: Iterable[dict[str, Any]] = pq.read_table(stream).to_pylist()
+    else:
+        import gzip
+
+        with open_input(path) as stream:
+            raw = stream.read()
+        raw = gzip.decompress(raw) if path.endswith(".gz") else raw
+        records = (json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip())
+    for number, record in enumerate(records):
+        tally.records_by_type["document"] += 1
+        row = {key: value for key, value in record.items() if key in CORE_NAMES}
+        row.setdefault("warc_path", path)
+        if not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str):
+            row["id"] = row["id"] if isinstance(row.get("id"), str) else f"<{path}#{number}>"
+            row["text"] = None
+            row["drop_reason"] = "input:missing_id_or_text"
+        yield row
+
+
+def process_input(path: str, config: Config, tally: InputTally) -> Iterator[pa.RecordBatch]:
+    """One input file through the whole document chain, as record batches of the output schema."""
+    schema = output_schema(config)
+    is_table = path.endswith(TABLE_SUFFIXES)
+    rows = table_rows(path, tally) if is_table else warc_rows(path, config, tally)
+    run = chain_batches(build_stages(config), schema, config.pipeline.compute_all_signals)
+    yield from run(batched(rows, schema, config.pipeline.batch_rows))
+
+
+def extract_unit(out: OutputDir, path: str, config: Config) -> dict[str, Any]:
+    """Stages 1-3 for one input: write `extracted/<part>.parquet` and its marker; skip if already done."""
+    part = part_name(path)
+    marker = f"{EXTRACTED}/_done/{part}.json"
+    if out.exists(marker):
+        return out.read_json(marker)
+    tally = InputTally(path)
+    rows = 0
+    with out.parquet_writer(f"{EXTRACTED}/{part}.parquet", output_schema(config)) as writer:
+        for batch in process_input(path, config, tally):
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    manifest = tally.manifest(rows, config_hash(config))
+    out.write_json(marker, manifest)
+    return manifest
+
+
+def commit_unit(out: OutputDir, path: str) -> None:
+    """Split one extracted part into kept (`corpus/`) and dropped (`rejected/`) rows."""
+    part = part_name(path)
+    marker = f"{CORPUS}/_done/{part}.json"
+    if out.exists(marker):
+        return
+    table = out.read_parquet(f"{EXTRACTED}/{part}.parquet")
+    kept = pc.is_null(table["drop_reason"])
+    for folder, mask in ((CORPUS, kept), (REJECTED, pc.invert(kept))):
+        with out.parquet_writer(f"{folder}/{part}.parquet", table.schema) as writer:
+            writer.write_table(table.filter(mask))
+    out.write_json(marker, {"warc_path": path})
+
+
+def summarize(manifests: list[dict[str, Any]], counts: Iterable[tuple[str, str | None, int]], hash_: str) -> dict[str, Any]:
+    """The run's summary from per-input manifests and (warc_path, drop_reason, rows) counts of the outputs.
+
+    Raises AccountingError naming the file when records read != non-document records + kept + dropped.
+    """
+    kept_by_path: Counter = Counter()
+    dropped_by_path: Counter = Counter()
+    dropped_by_reason: Counter = Counter()
+    for warc_path, reason, rows in counts:
+        if reason is None:
+            kept_by_path[warc_path] += rows
+        else:
+            dropped_by_path[warc_path] += rows
+            dropped_by_reason[reason] += rows
+    records_by_type: Counter = Counter()
+    broken = []
+    for manifest in manifests:
+        path = manifest["warc_path"]
+        by_type = Counter(manifest["records_by_type"])
+        records_by_type.update(by_type)
+        non_document = sum(n for kind, n in by_type.items() if kind not in DOCUMENT_RECORD_TYPES + ("document",))
+        if manifest["records_read"] != non_document + kept_by_path[path] + dropped_by_path[path]:
+            broken.append(f"{path}: records_read={manifest['records_read']} != non_document={non_document} "
+                          f"+ kept={kept_by_path[path]} + dropped={dropped_by_path[path]}")
+    if broken:
+        raise AccountingError("accounting invariant broken:\n" + "\n".join(broken))
+    kept, dropped = sum(kept_by_path.values()), sum(dropped_by_path.values())
+    return {
+        "config_hash": hash_,
+        "inputs": len(manifests),
+        "records_read": sum(m["records_read"] for m in manifests),
+        "records_by_type": dict(sorted(records_by_type.items())),
+        "documents": kept + dropped,
+        "kept": kept,
+        "dropped": dropped,
+        "dropped_by_reason": dict(sorted(dropped_by_reason.items())),
+        "failed_inputs": [
+            {"warc_path": m["warc_path"], "error": m["error"], "records_recovered": m["records_read"]}
+            for m in sorted(manifests, key=lambda m: m["warc_path"]) if m["error"]
+        ],
+    }
+
+
+def table_counts(table: pa.Table) -> list[tuple[str, str | None, int]]:
+    """(warc_path, drop_reason, rows) of an in-memory table; the Spark job does this with groupBy."""
+    grouped = table.group_by(["warc_path", "drop_reason"], use_threads=False).aggregate([("id", "count")])
+    return list(zip(grouped["warc_path"].to_pylist(), grouped["drop_reason"].to_pylist(), grouped["id_count"].to_pylist()))
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """cc_net-style progress line in human terms."""
+    documents = summary["documents"] or 1
+    return (f"Kept {summary['kept']} of {summary['documents']} documents ({100 * summary['kept'] / documents:.1f}%) "
+            f"from {summary['records_read']} records in {summary['inputs']} inputs; "
+            f"{len(summary['failed_inputs'])} failed inputs")

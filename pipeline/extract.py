@@ -1,0 +1,187 @@
+"""Extraction: WARC records -> Documents with main text (trafilatura), every failure a named reason.
+
+trafilatura runs in a child process (`ExtractorSandbox`): a page that loops, recurses or allocates
+without bound is cut off after `timeout_seconds` (`extract:timeout`) or by a memory cap
+(`extract:failed`), and the task carries on with a fresh child. datatrove's `ExtractorSandbox` does
+the same for the same reason; signal-based timeouts cannot interrupt lxml's C code.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import select
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.http import PayloadError, decode_html, decoded_body, looks_like_html, media_type, parse_response
+from pipeline.warc import WarcRecord
+
+EXTRACT_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("payload_bytes", pa.int64()),  # HTTP body size after transfer/content decoding
+    pa.field("charset", pa.string()),  # Python codec used to decode the HTML
+    pa.field("charset_source", pa.string()),  # bom, header, meta, detected or fallback
+)
+CRAWL_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Extraction settings; the trafilatura flags were chosen on the readability test pages
+    (benchmarks/RESULTS.md, "Extraction quality")."""
+
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_comments: bool = False
+    include_tables: bool = True
+    fast: bool = False  # trafilatura 2.x: skip the readability/justext fallbacks
+    timeout_seconds: float = 10.0  # per document, wall clock
+    memory_limit_mb: int = 2048  # address-space cap of the extraction child process
+    max_payload_bytes: int = 10 * 1024 * 1024  # larger payloads: warc:payload_too_large
+    html_content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
+
+    def trafilatura_settings(self) -> dict[str, Any]:
+        # `deduplicate` is never set: trafilatura keeps a process-wide cache for it, which would make a
+        # document's text depend on the documents processed before it in the same worker.
+        return {
+            "output_format": "txt",
+            "with_metadata": False,
+            "include_images": False,
+            "include_links": False,
+            "favor_precision": self.favor_precision,
+            "favor_recall": self.favor_recall,
+            "include_comments": self.include_comments,
+            "include_tables": self.include_tables,
+            "fast": self.fast,
+        }
+
+
+class ExtractorSandbox:
+    """trafilatura in a child process with a per-document time limit and a memory cap."""
+
+    def __init__(self, config: ExtractConfig) -> None:
+        self.config = config
+        self.process: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        command = [
+            sys.executable, "-m", "pipeline.extract_worker",
+            json.dumps(self.config.trafilatura_settings()), str(self.config.memory_limit_mb * 1024 * 1024),
+        ]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def extract(self, html: str) -> tuple[str | None, str | None]:
+        """(text, None) on success; (None, rule) with rule no_text, timeout or failed otherwise."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = self._start()
+        data = html.encode("utf-8", errors="replace")
+        try:
+            self.process.stdin.write(struct.pack(">I", len(data)) + data)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            self.close()
+            return None, "failed"
+        ready, _, _ = select.select([self.process.stdout], [], [], self.config.timeout_seconds)
+        if not ready:
+            self.close()
+            return None, "timeout"
+        head = self.process.stdout.read(5)
+        if len(head) != 5:  # the child died (segfault, OOM kill)
+            self.close()
+            return None, "failed"
+        status, size = head[:1], struct.unpack(">I", head[1:])[0]
+        payload = self.process.stdout.read(size).decode("utf-8")
+        if status == b"T":
+            return payload, None
+        return None, "no_text" if status == b"N" else "failed"
+
+
+_SANDBOXES: dict[ExtractConfig, ExtractorSandbox] = {}
+
+
+def sandbox_for(config: ExtractConfig) -> ExtractorSandbox:
+    """One sandbox per worker process and config, started lazily and stopped at exit."""
+    if config not in _SANDBOXES:
+        _SANDBOXES[config] = ExtractorSandbox(config)
+    return _SANDBOXES[config]
+
+
+@atexit.register
+def _close_sandboxes() -> None:
+    for sandbox in _SANDBOXES.values():
+        sandbox.close()
+
+
+def crawl_of(warcinfo_block: bytes) -> str | None:
+    """The crawl name from a warcinfo block's `isPartOf` field (Common Crawl writes it there)."""
+    for line in warcinfo_block.decode("utf-8", errors="replace").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "ispartof" and value.strip():
+            return value.strip()
+    return None
+
+
+def crawl_from_path(path: str) -> str | None:
+    match = CRAWL_IN_PATH.search(path)
+    return match.group(0) if match else None
+
+
+def response_document(
+    record: WarcRecord, warc_path: str, crawl: str | None, config: ExtractConfig, sandbox: ExtractorSandbox
+) -> dict[str, Any]:
+    """A Document row for a response record; problems become `drop_reason`, never exceptions."""
+    headers = record.headers
+    url = headers.get("warc-target-uri", "").strip("<>") or None
+    doc: dict[str, Any] = {
+        "id": headers.get("warc-record-id") or f"<{warc_path}#{record.offset}>",
+        "url": url,
+        "crawl": crawl,
+        "warc_path": warc_path,
+        "warc_offset": record.offset,
+        "fetch_time": headers.get("warc-date"),
+        "drop_reason": None,
+    }
+    if record.error == "too_large":
+        return doc | {"drop_reason": "warc:payload_too_large", "payload_bytes": record.block_bytes}
+    if record.error == "truncated":
+        return doc | {"drop_reason": "warc:truncated_record"}
+    try:
+        response = parse_response(record.block)
+        doc["http_status"] = response.status
+    except PayloadError:
+        return doc | {"drop_reason": "warc:corrupt_record"}
+    try:
+        body = decoded_body(response, config.max_payload_bytes)
+    except PayloadError:
+        return doc | {"drop_reason": "warc:payload_too_large"}
+    http_mime, header_charset = media_type(response.headers.get("content-type"))
+    # Common Crawl's own payload detection beats the server's label when both exist.
+    mime = media_type(headers.get("warc-identified-payload-type"))[0] or http_mime
+    if mime is None and looks_like_html(body):
+        mime = "text/html"
+    doc |= {"content_type": mime, "payload_bytes": len(body)}
+    if response.status != 200:
+        return doc | {"drop_reason": "warc:non_200_status"}
+    if len(body) > config.max_payload_bytes:
+        return doc | {"drop_reason": "warc:payload_too_large"}
+    if mime not in config.html_content_types:
+        return doc | {"drop_reason": "extract:not_html"}
+    html, codec, source = decode_html(body, header_charset)
+    doc |= {"charset": codec, "charset_source": source}
+    text, rule = sandbox.extract(html)
+    if rule is not None:
+        return doc | {"drop_reason": f"extract:{rule}"}
+    return doc | {"text": text}

@@ -1,0 +1,91 @@
+"""Output directory on any pyarrow filesystem: atomic writes (temporary name, then rename), completion
+markers, and the resolved config written next to every output.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any, Iterator
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from pipeline.config import Config, config_hash, to_toml
+from pipeline.inputs import _filesystem
+
+CONFIG_FILE = "_config.toml"  # leading underscore: Spark and pyarrow datasets skip it
+PARQUET_OPTIONS = {"compression": "zstd"}  # fixed options: same rows -> same bytes
+
+
+class ConfigMismatchError(RuntimeError):
+    """An output directory already holds results made with another config."""
+
+
+class OutputDir:
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.fs, self.root = _filesystem(uri)
+
+    def path(self, relative: str) -> str:
+        return f"{self.root.rstrip('/')}/{relative}"
+
+    def uri_of(self, relative: str) -> str:
+        """A URI engines understand whatever their default filesystem (local paths become file://)."""
+        base = self.uri if "://" in self.uri else f"file://{self.root}"
+        return f"{base.rstrip('/')}/{relative}"
+
+    def exists(self, relative: str) -> bool:
+        return self.fs.get_file_info(self.path(relative)).type != pafs.FileType.NotFound
+
+    def _parent(self, relative: str) -> None:
+        parent = self.path(relative).rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+
+    def _commit(self, temporary: str, relative: str) -> None:
+        self.fs.move(temporary, self.path(relative))
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        self._parent(relative)
+        temporary = self.path(f"{relative}.tmp-{uuid.uuid4().hex}")
+        with self.fs.open_output_stream(temporary) as stream:
+            stream.write(data)
+        self._commit(temporary, relative)
+
+    def write_json(self, relative: str, value: Any) -> None:
+        self.write_bytes(relative, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+
+    def read_json(self, relative: str) -> Any:
+        with self.fs.open_input_stream(self.path(relative)) as stream:
+            return json.loads(stream.read().decode("utf-8"))
+
+    @contextlib.contextmanager
+    def parquet_writer(self, relative: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
+        """A writer to a temporary file that becomes `relative` only when the block completes."""
+        self._parent(relative)
+        temporary = self.path(f"{relative}.tmp-{uuid.uuid4().hex}")
+        try:
+            with self.fs.open_output_stream(temporary) as sink, pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
+                yield writer
+        except BaseException:
+            self.fs.delete_file(temporary)
+            raise
+        self._commit(temporary, relative)
+
+    def read_parquet(self, relative: str) -> pa.Table:
+        return pq.read_table(self.path(relative), filesystem=self.fs)
+
+    def claim(self, config: Config, subdirs: tuple[str, ...]) -> None:
+        """Write the resolved config at the root and in each output folder; refuse another config's output."""
+        if self.exists(CONFIG_FILE):
+            with self.fs.open_input_stream(self.path(CONFIG_FILE)) as stream:
+                first_line = stream.read().decode("utf-8").split("\n", 1)[0]
+            if first_line != f"# config_hash = {config_hash(config)}":
+                raise ConfigMismatchError(
+                    f"{self.uri} holds output of another config ({first_line.removeprefix('# ')}); "
+                    f"this run's config_hash is {config_hash(config)}: use a new --output or remove the old one"
+                )
+        text = to_toml(config).encode("utf-8")
+        for folder in ("",) + subdirs:
+            self.write_bytes(f"{folder}/{CONFIG_FILE}" if folder else CONFIG_FILE, text)
