@@ -54,7 +54,8 @@ def spark():
 
     session = (
         SparkSession.builder.master("local[2]").appName("tests")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.log.level", "ERROR").getOrCreate()
     )
     yield session
