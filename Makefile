@@ -6,6 +6,8 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 DEMO_OUT := out/demo
+SPARK_SUBMIT_FLAGS := --conf spark.ui.enabled=false \
+	--driver-java-options "-Dlog4j2.configurationFile=file:$(CURDIR)/configs/log4j2.properties"
 
 .PHONY: install demo test sample-data clean
 
@@ -23,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	rm -rf $(DEMO_OUT)
-	$(VENV)/bin/spark-submit --conf spark.ui.enabled=false jobs/build_corpus.py \
+	$(VENV)/bin/spark-submit $(SPARK_SUBMIT_FLAGS) jobs/build_corpus.py \
 		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml
 
 test: install
