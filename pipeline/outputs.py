@@ -73,6 +73,18 @@ class OutputDir:
             raise
         self._commit(temporary, relative)
 
+    def remove_temporaries(self, folders: tuple[str, ...]) -> list[str]:
+        """Delete `*.tmp-*` files a killed run left in `folders` (call once every unit is done)."""
+        removed = []
+        for folder in folders:
+            if not self.exists(folder):
+                continue
+            for info in self.fs.get_file_info(pafs.FileSelector(self.path(folder), recursive=True)):
+                if info.type == pafs.FileType.File and ".tmp-" in info.base_name:
+                    self.fs.delete_file(info.path)
+                    removed.append(info.path)
+        return removed
+
     def read_parquet(self, relative: str) -> pa.Table:
         return pq.read_table(self.path(relative), filesystem=self.fs)
 

@@ -65,6 +65,7 @@ def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Co
     out.claim(config, (EXTRACTED, CORPUS, REJECTED, STATS))
     manifests = map_inputs(spark, inputs, lambda path: extract_unit(out, path, config))
     map_inputs(spark, inputs, lambda path: commit_unit(out, path) or {})
+    out.remove_temporaries((EXTRACTED, CORPUS, REJECTED))
     summary = summarize(manifests, output_counts(spark, out), config_hash(config))
     out.write_json(f"{STATS}/summary.json", summary)
     out.write_bytes(
