@@ -93,7 +93,10 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
         name: _check_value(value, hints[name], f"{prefix}.{name}" if prefix else name)
         for name, value in data.items()
     }
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as error:  # a section's own cross-field check
+        raise ConfigError(f"{prefix or 'config'}: {error}") from error
 
 
 def parse_override(assignment: str) -> tuple[list[str], Any]:

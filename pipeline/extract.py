@@ -46,6 +46,11 @@ class ExtractConfig:
     max_payload_bytes: int = 10 * 1024 * 1024  # larger payloads: warc:payload_too_large
     html_content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
 
+    def __post_init__(self) -> None:
+        if self.favor_precision and self.favor_recall:
+            # trafilatura silently lets favor_recall win; say so instead of running something else.
+            raise ValueError("favor_precision and favor_recall cannot both be true")
+
     def trafilatura_settings(self) -> dict[str, Any]:
         # `deduplicate` is never set: trafilatura keeps a process-wide cache for it, which would make a
         # document's text depend on the documents processed before it in the same worker.

@@ -24,6 +24,7 @@ def write(tmp_path, text: str) -> str:
     ("[extract]\nhtml_content_types = 'text/html'\n", "extract.html_content_types: expected an array, got str"),
     ("[pipeline]\nstages = ['extract', 'magic']\n", "pipeline.stages: unknown stage 'magic'"),
     ("[extract\n", "not valid TOML"),
+    ("[extract]\nfavor_precision = true\n", "extract: favor_precision and favor_recall cannot both be true"),
 ])
 def test_bad_config_is_refused_naming_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("(", r"\(")):
