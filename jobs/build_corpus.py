@@ -8,19 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.cli import add_config_args, resolve_config
+from pipeline.cli import add_config_args, add_io_args, resolve_config
 from pipeline.corpus import AccountingError, summary_line
-from pipeline.inputs import DEFAULT_LISTING_PREFIX, expand_inputs
+from pipeline.inputs import expand_inputs
 from pipeline.outputs import ConfigMismatchError
 from pipeline.spark import build_corpus, spark_session
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--input", nargs="+", required=True,
-                        help="WARC files, directories, globs, s3://... URIs, or warc.paths(.gz) listings")
-    parser.add_argument("--output", required=True, help="output directory (local path or URI)")
-    parser.add_argument("--paths-prefix", default=DEFAULT_LISTING_PREFIX, help="prefix for warc.paths entries")
+    add_io_args(parser)
     add_config_args(parser)
     return parser.parse_args(argv)
 

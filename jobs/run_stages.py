@@ -9,19 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.cli import add_config_args, resolve_config
+from pipeline.cli import add_config_args, add_io_args, resolve_config
 from pipeline.config import config_hash
 from pipeline.corpus import InputTally, output_schema, process_input, summarize, summary_line, table_counts
-from pipeline.inputs import DEFAULT_LISTING_PREFIX, expand_inputs
+from pipeline.inputs import expand_inputs
 from pipeline.outputs import OutputDir
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stages", help="comma-separated stage names (default: pipeline.stages of the config)")
-    parser.add_argument("--input", nargs="+", required=True, help="WARC, JSONL or Parquet files, dirs or globs")
-    parser.add_argument("--output", required=True, help="output directory")
-    parser.add_argument("--paths-prefix", default=DEFAULT_LISTING_PREFIX, help="prefix for warc.paths entries")
+    add_io_args(parser)
     add_config_args(parser)
     return parser.parse_args(argv)
 

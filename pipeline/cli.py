@@ -5,6 +5,15 @@ import argparse
 import sys
 
 from pipeline.config import Config, ConfigError, load_config, to_toml
+from pipeline.inputs import DEFAULT_LISTING_PREFIX
+
+
+def add_io_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", nargs="+", required=True,
+                        help="WARC (or JSONL/Parquet with id and text) files, directories, globs, URIs "
+                             "(s3://, gs://, hdfs://, file://) or Common Crawl warc.paths(.gz) listings")
+    parser.add_argument("--output", required=True, help="output directory (local path or URI)")
+    parser.add_argument("--paths-prefix", default=DEFAULT_LISTING_PREFIX, help="prefix for warc.paths entries")
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
