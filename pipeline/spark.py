@@ -15,7 +15,9 @@ import pyarrow as pa
 from pyspark.sql import SparkSession
 
 from pipeline.config import Config, config_hash
-from pipeline.corpus import CORPUS, EXTRACTED, REJECTED, STATS, commit_unit, extract_unit, part_name, summarize
+from pipeline.corpus import (
+    CORPUS, EXTRACTED, REJECTED, STATS, commit_unit, extract_unit, output_schema, part_name, summarize,
+)
 from pipeline.outputs import OutputDir
 
 MANIFEST_SCHEMA = "warc_path string, manifest string"
@@ -61,6 +63,7 @@ def output_counts(spark: SparkSession, out: OutputDir) -> list[tuple[str, str | 
 
 def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Config) -> dict[str, Any]:
     """Extract (resumable per input) -> commit -> stats; returns the summary written to stats/summary.json."""
+    output_schema(config)  # builds the stages here, so a missing model or list fails before any task
     out = OutputDir(output)
     out.claim(config, (EXTRACTED, CORPUS, REJECTED, STATS))
     manifests = map_inputs(spark, inputs, lambda path: extract_unit(out, path, config))

@@ -16,6 +16,9 @@ from pipeline.warc_writer import gzip_member
 from tests.conftest import ARTICLE, info, request, response
 
 
+EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> list[str]:
     """Three WARC files whose records and expected fates are known by construction."""
@@ -46,7 +49,7 @@ def file_digests(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def first_run(spark, inputs, tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("run1")
-    return out, build_corpus(spark, inputs, str(out), load_config())
+    return out, build_corpus(spark, inputs, str(out), EXTRACT_ONLY)
 
 
 def test_summary_counts_every_record(first_run, inputs):
@@ -80,13 +83,13 @@ def test_outputs_split_kept_and_rejected_rows(first_run):
 
 def test_second_identical_run_is_byte_identical(spark, inputs, first_run, tmp_path):
     out, _ = first_run
-    build_corpus(spark, inputs, str(tmp_path), load_config())
+    build_corpus(spark, inputs, str(tmp_path), EXTRACT_ONLY)
     assert file_digests(tmp_path) == file_digests(out)
 
 
 def test_interrupted_run_resumes_to_identical_output(spark, inputs, first_run, tmp_path):
     out, _ = first_run
-    config = load_config()
+    config = EXTRACT_ONLY
     crashed = OutputDir(str(tmp_path))
     crashed.claim(config, ())
     extract_unit(crashed, inputs[0], config)  # finished before the crash
@@ -101,7 +104,7 @@ def test_interrupted_run_resumes_to_identical_output(spark, inputs, first_run, t
 def test_rerun_with_another_config_is_refused(spark, inputs, first_run):
     out, _ = first_run
     with pytest.raises(ConfigMismatchError, match="holds output of another config"):
-        build_corpus(spark, inputs, str(out), load_config(None, ["extract.timeout_seconds=3"]))
+        build_corpus(spark, inputs, str(out), load_config(None, ["pipeline.stages=['extract']", "extract.timeout_seconds=3"]))
 
 
 def test_run_stages_gives_the_same_summary_and_rows(first_run, inputs, tmp_path):

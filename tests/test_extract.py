@@ -13,7 +13,7 @@ from tests.conftest import ARTICLE, info, request, response
 
 
 def run(path: str, *overrides: str) -> tuple[list[dict], InputTally]:
-    config = load_config(None, list(overrides))
+    config = load_config(None, ["pipeline.stages=['extract']", *overrides])
     tally = InputTally(path)
     rows = [row for batch in process_input(path, config, tally) for row in batch.to_pylist()]
     return rows, tally

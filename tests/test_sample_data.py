@@ -15,7 +15,7 @@ from tests.conftest import ROOT, SAMPLE_WARCS
 
 @pytest.fixture(scope="module")
 def results():
-    config = load_config(ROOT / "configs" / "demo.toml")
+    config = load_config(ROOT / "configs" / "demo.toml", ["pipeline.stages=['extract']"])
     rows, tallies = {}, []
     for path in expand_inputs([str(SAMPLE_WARCS)]):
         tally = InputTally(path)
@@ -57,3 +57,34 @@ def test_truncated_file_is_ledgered_with_its_readable_records(results):
     failed = [t for t in tallies if t.error]
     assert [t.warc_path.rsplit("/", 1)[1] for t in failed] == ["CC-MAIN-2026-08-sample-truncated.warc.gz"]
     assert failed[0].error.startswith("WarcFileError: truncated gzip member")
+
+
+KEPT_KINDS = {"article", "charset_header", "charset_meta", "charset_detect", "charset_conflict", "chunked",
+              "gzip_encoded", "exact_dup", "near_dup", "pii"}
+
+
+def test_demo_chain_keeps_articles_in_twelve_languages_and_drops_junk(tmp_path):
+    from jobs import run_stages
+    import pyarrow.parquet as pq
+
+    # The demo's chain without its quality stage, whose model `make demo` trains first.
+    stages = "extract,langid,url,heuristics,pii"
+    assert run_stages.main(["--input", str(SAMPLE_WARCS), "--output", str(tmp_path), "--stages", stages,
+                            "--config", str(ROOT / "configs" / "demo.toml")]) == 0
+    rows = {r["id"]: r for r in pq.read_table(tmp_path / "documents.parquet").to_pylist()}
+    expected = [json.loads(line) for line in (ROOT / "sample_data" / "expected.jsonl").read_text().splitlines()]
+    by_kind: dict[str, Counter] = {}
+    for record in expected:
+        if record["record_type"] == "response":
+            by_kind.setdefault(record["kind"], Counter())[rows[record["record_id"]]["drop_reason"]] += 1
+    articles = [e for e in expected if e["kind"] == "article"]
+    assert {e["lang"] for e in articles if rows[e["record_id"]]["drop_reason"] is None} == {
+        "en", "de", "fr", "es", "it", "pt", "nl", "ru", "zh", "ja", "pl", "tr"}
+    # One English article about garden birds names the blue tit: C4's bad-words rule drops it, as C4 did.
+    assert by_kind["article"] == Counter({None: 49, "heuristics:badwords_count_too_high": 1})
+    for kind in KEPT_KINDS - {"article", "pii"}:
+        assert set(by_kind[kind]) == {None}, kind
+    assert by_kind["pii"] == Counter({None: 3, "pii:too_many_entities": 1})
+    for kind in ("boilerplate", "spam", "lorem"):
+        assert None not in by_kind[kind], kind
+        assert all(reason.startswith(("langid:", "heuristics:")) for reason in by_kind[kind]), kind

@@ -1,0 +1,135 @@
+"""Classifier-based quality filtering: a fastText model's probability of a "high quality" label.
+
+Measure: `quality_score` = P(`label`) from any fastText supervised `.bin` / `.ftz` (a model trained by
+`jobs/train_quality_classifier.py`, or an external one such as DCLM's OH-2.5+ELI5 classifier, labels
+`__label__hq` / `__label__cc`), predicted with `k=-1` (every label's probability) on the document as one
+line. Decide, by `mode`:
+- "threshold": keep when `quality_score >= threshold` (DCLM keeps OH-2.5+ELI5 prob >= 0.018112, about
+  its top 10%); otherwise `quality:below_threshold`;
+- "pareto": GPT-3's stochastic keeping (Brown et al. 2020, appendix A): keep when
+  `np.random.pareto(pareto_alpha) > 1 - quality_score` (alpha 9 in GPT-3), so mostly high scores and
+  some low ones survive; otherwise `quality:pareto_rejected`. The draw comes from a generator seeded by
+  a hash of (`seed`, document id), so a document's fate does not depend on batch, order or partitioning.
+The decision reads the stored float32 score, so a threshold sweep over the `quality_score` column
+reproduces the stage's decisions exactly.
+
+The text the model sees must be normalized as its training data was: "classifier" (the default: what
+`filters.quality_training.normalize_text` does for models trained here) or "newlines" (newlines replaced
+by spaces, nothing else: DCLM's scorer, for external models trained on raw text). When the model sits
+next to a `training_config.json` written by the training job, a different normalization is refused.
+
+The model is loaded and checked when the stage is built (on the driver, before a job starts): a missing
+file raises FileNotFoundError naming the path, a label the model does not have raises ValueError listing
+the model's labels. Workers reload it lazily after unpickling (`_loaded_model` is never pickled).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from filters.quality_training import NORMALIZATIONS, label_probabilities, normalize_text
+from pipeline.stages import Document, DocumentStage
+
+MODES = ("threshold", "pareto")
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Settings of the `quality` stage."""
+
+    model_path: str | None = None  # fastText .bin/.ftz; None: no model configured (building the stage fails)
+    label: str = "__label__hq"  # the label whose probability is the score (DCLM's model: "__label__hq")
+    threshold: float = 0.5  # mode "threshold": keep score >= threshold (DCLM OH-2.5+ELI5: 0.018112)
+    mode: str = "threshold"  # "threshold" or "pareto"
+    pareto_alpha: float = 9.0  # mode "pareto": keep if pareto(alpha) draw > 1 - score (GPT-3: 9)
+    seed: int = 0  # mode "pareto": with the document id, seeds the document's draw
+    normalization: str = "classifier"  # as in training: "classifier" (models trained here) or "newlines"
+
+
+def document_seed(seed: int, doc_id: str) -> int:
+    """A 64-bit seed from (seed, document id): stable across processes, orders and partitions."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{doc_id}".encode("utf-8")).digest()[:8], "little")
+
+
+def pareto_draw(seed: int, doc_id: str, alpha: float) -> float:
+    """The document's draw from numpy's Pareto (Lomax) distribution with shape `alpha`."""
+    return float(np.random.default_rng(document_seed(seed, doc_id)).pareto(alpha))
+
+
+def load_checked_model(model_path: str, label: str) -> Any:
+    """The fastText model at `model_path`, after checking that it exists and has `label`."""
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"quality classifier model not found: {model_path}")
+    import fasttext
+
+    model = fasttext.load_model(model_path)
+    labels = list(model.get_labels())
+    if label not in labels:
+        raise ValueError(f"quality.label {label!r} is not a label of {model_path}; the model's labels are: "
+                         f"{', '.join(labels)}")
+    return model
+
+
+class QualityStage(DocumentStage):
+    """fastText quality classifier: writes `quality_score`; drops below a threshold or by Pareto sampling."""
+
+    name = "quality"
+    fields = (pa.field("quality_score", pa.float32()),)
+
+    def __init__(self, config: QualityConfig) -> None:
+        self.config = config
+        if config.model_path is None:
+            raise ValueError("quality stage: no model configured; set quality.model_path to a fastText "
+                             ".bin/.ftz (e.g. one written by jobs/train_quality_classifier.py)")
+        if config.mode not in MODES:
+            raise ValueError(f"quality.mode: expected one of {MODES}, got {config.mode!r}")
+        if config.normalization not in NORMALIZATIONS:
+            raise ValueError(f"quality.normalization: expected one of {NORMALIZATIONS}, got {config.normalization!r}")
+        if config.mode == "pareto" and not config.pareto_alpha > 0:
+            raise ValueError(f"quality.pareto_alpha: expected > 0, got {config.pareto_alpha}")
+        self.model_path = config.model_path
+        self._loaded_model = load_checked_model(self.model_path, config.label)  # fails before the job starts
+        self._check_training_normalization()
+
+    def _check_training_normalization(self) -> None:
+        """Refuse a normalization other than the one recorded next to a model trained by this project."""
+        recorded = os.path.join(os.path.dirname(os.path.abspath(self.model_path)), "training_config.json")
+        if not os.path.isfile(recorded):
+            return
+        with open(recorded, encoding="utf-8") as stream:
+            trained_with = json.load(stream).get("normalization")
+        if trained_with is not None and trained_with != self.config.normalization:
+            raise ValueError(f"quality.normalization is {self.config.normalization!r} but {self.model_path} was "
+                             f"trained with {trained_with!r} (see {recorded})")
+
+    @property
+    def model(self) -> Any:
+        """The fastText model, loaded once per process on first use (kept out of pickles)."""
+        model = self.__dict__.get("_loaded_model")
+        if model is None:
+            model = self._loaded_model = load_checked_model(self.model_path, self.config.label)
+        return model
+
+    def measure(self, doc: Document) -> dict[str, Any]:
+        return self.measure_many([doc])[0]
+
+    def measure_many(self, docs: Sequence[Document]) -> list[dict[str, Any]]:
+        texts = [normalize_text(doc.get("text"), self.config.normalization) for doc in docs]
+        scores = label_probabilities(self.model, texts, self.config.label)  # float32: the stored value
+        return [{"quality_score": float(score)} for score in scores]
+
+    def decide(self, doc: Document) -> str | None:
+        score = doc["quality_score"]
+        if self.config.mode == "pareto":
+            if not pareto_draw(self.config.seed, doc["id"], self.config.pareto_alpha) > 1.0 - score:
+                return "pareto_rejected"
+            return None
+        if not score >= self.config.threshold:
+            return "below_threshold"
+        return None
