@@ -24,7 +24,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The quality classifier is trained first (reference texts against the sample's extracted pages), then
-# the corpus job runs every stage on sample_data/ with local Spark.
+# the corpus job runs every stage on sample_data/ with local Spark, then a tokenizer is trained on the
+# corpus and Ray packs it into token shards.
 demo: install
 	rm -rf $(DEMO_OUT) out/quality
 	$(PY) jobs/run_stages.py --stages extract --input sample_data/warc --output out/quality/negatives
@@ -33,6 +34,10 @@ demo: install
 		--set train_quality.epoch=50 --set train_quality.lr=0.5
 	$(VENV)/bin/spark-submit $(SPARK_SUBMIT_FLAGS) jobs/build_corpus.py \
 		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml
+	$(PY) jobs/train_tokenizer.py --input $(DEMO_OUT)/corpus --output $(DEMO_OUT)/tokenizer \
+		--config configs/tokenizer.toml
+	$(PY) jobs/tokenize_corpus.py --input $(DEMO_OUT)/corpus --tokenizer $(DEMO_OUT)/tokenizer/tokenizer.json \
+		--output $(DEMO_OUT)/tokens --config configs/tokenizer.toml
 
 test: install
 	$(PY) -m pytest

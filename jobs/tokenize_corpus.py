@@ -1,0 +1,63 @@
+"""Tokenize the corpus into packed shards with Ray Data:
+`python jobs/tokenize_corpus.py --input OUT/corpus --tokenizer OUT/tokenizer/tokenizer.json --output OUT/tokens`.
+
+Local Ray by default, `--address HOST:PORT` (or `auto`) for a cluster, whose workers must see --input and
+--output at the same paths (a shared filesystem). Reads the `[tokenize]` section (tokenizer/config.py);
+writes {train,val}-NNNNN.bin/.idx/.docs.parquet and manifest.json (design: tokenizer/encode.py).
+Rerunning the same command after a crash redoes only the parts and shards that are not complete.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.cli import add_config_args
+from pipeline.config import ConfigError, to_toml
+from tokenizer.config import TokenizeJobConfig, load_job_config
+from tokenizer.encode import RunMismatchError, serial_map, tokenize_corpus
+from tokenizer.shards import ShardFormatError
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--input", required=True, help="corpus directory (OUT/corpus: part-*.parquet)")
+    parser.add_argument("--tokenizer", required=True, help="tokenizer.json written by train_tokenizer")
+    parser.add_argument("--output", required=True, help="shard directory (OUT/tokens), local or shared filesystem")
+    parser.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    parser.add_argument("--no-ray", action="store_true", help="run in this process without Ray (same bytes)")
+    parser.add_argument("--keep-parts", action="store_true", help="keep the per-part token caches in _parts/")
+    parser.add_argument("--progress", action="store_true", help="show Ray Data progress bars")
+    add_config_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = load_job_config(TokenizeJobConfig, args.config, args.set)
+    except (ConfigError, OSError) as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(to_toml(config), end="")
+        return 0
+    if args.no_ray:
+        mapper = serial_map
+    else:
+        from tokenizer.ray_engine import init_ray, ray_mapper  # engine glue only when Ray is used
+        init_ray(args.address)
+        mapper = ray_mapper(config.tokenize.num_workers, progress=args.progress)
+    try:
+        manifest = tokenize_corpus(args.input, args.tokenizer, args.output, config, mapper, keep_parts=args.keep_parts)
+    except (RunMismatchError, ShardFormatError, FileNotFoundError, ValueError) as error:
+        print(f"tokenize_corpus failed: {error}", file=sys.stderr)
+        return 1
+    for split, row in manifest["splits"].items():
+        print(f"{split}: {row['shards']} shards, {row['documents']} documents, {row['tokens']} tokens "
+              f"({manifest['dtype']})")
+    print(f"Wrote {args.output}/manifest.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Ray glue for the tokenize job: the only module of tokenizer/ that imports ray.
+
+`ray_mapper(num_workers)` maps an engine-free function of tokenizer/encode.py over its items (corpus
+part names, then shard plans) with Ray Data: one row per item, one block per row, `map_batches` with
+`batch_format="pyarrow"`, one CPU per task and at most `num_workers` tasks at a time. Results come back
+as JSON and are put in item order by the caller, so Ray's scheduling reaches no output byte.
+Each task encodes on one thread (TOKENIZERS_PARALLELISM=false): Ray gives the task one CPU, and the
+parallelism comes from running one task per CPU.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable
+
+import pyarrow as pa
+import ray
+
+from tokenizer.encode import Mapper
+
+
+def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Connect to the cluster at `address`, or start a local Ray (no dashboard) when it is None."""
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+
+
+def _apply(batch: pa.Table, fn: Callable[..., dict[str, Any]], kwargs: dict[str, Any]) -> pa.Table:
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one CPU per task (see the module docstring)
+    results = [json.dumps(fn(item, **kwargs), sort_keys=True) for item in batch.column("item").to_pylist()]
+    return pa.table({"item": batch.column("item"), "result": pa.array(results, pa.string())})
+
+
+def ray_mapper(num_workers: int = 0, progress: bool = False) -> Mapper:
+    """A Mapper that runs on the connected Ray cluster; num_workers 0 = as many tasks as Ray schedules."""
+
+    def run(fn: Callable[..., dict[str, Any]], items: list[str], kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+        if not items:
+            return []
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = progress
+        dataset = ray.data.from_items([{"item": item} for item in items], override_num_blocks=len(items))
+        dataset = dataset.map_batches(_apply, fn_kwargs={"fn": fn, "kwargs": kwargs}, batch_size=1,
+                                      batch_format="pyarrow", num_cpus=1,
+                                      compute=ray.data.TaskPoolStrategy(size=num_workers or None))
+        by_item = {row["item"]: json.loads(row["result"]) for row in dataset.take_all()}
+        missing = [item for item in items if item not in by_item]
+        if missing:
+            raise RuntimeError(f"Ray returned no result for {len(missing)} items, e.g. {missing[0][:200]}")
+        return [by_item[item] for item in items]
+
+    return run
