@@ -237,7 +237,7 @@ def phone_score(text: str, match: re.Match[str], regions: tuple[str, ...], thres
 
     Look-alikes go first: fewer than 7 or more than 15 digits, dates, year ranges, IPs, SSN-shaped
     numbers, ISBNs, prices, decimals and versions, numbers right after "order", "ISBN", "version", ...
-    The score then adds up: the shape's base score (+CC international 0.6; North American (NXX) NXX-XXXX
+    The score then adds up: the shape's base score (+CC international 0.6; North American "(212) 555-0123" shape
     0.5; trunk prefix "0" with groups 0.35; other groups 0.2; thousands-grouped 0.1; bare digits 0.05),
     +0.4 with a phone word within 48 chars before or 24 after, +0.15 when python-phonenumbers calls it
     valid (in one of `regions`, or for its +CC). At the default threshold 0.5 a number needs a phone-like

@@ -8,7 +8,7 @@ every character that is not an ASCII letter or digit.
 Differences from datatrove, on purpose: the host's parent domains are matched label by label
 (a.b.example.com matches a listed example.com or b.example.com) instead of through tldextract, which
 needs the public-suffix list from the network; and the URL is lowercased before it is split, so
-"/XXX-videos" matches the word "xxx" (datatrove compares case-sensitively against a lowercased list).
+"/Xxx-Videos" matches the lowercase list word "xxx" (datatrove compares case-sensitively against a lowercased list).
 A document without a URL passes.
 """
 from __future__ import annotations
