@@ -7,10 +7,10 @@ Clough & Stevenson corpus of plagiarised short answers.
    (boilerplate that pages of a site share, as on the web). A share of the articles get 1-3 copies,
    each on a random site, with --min-rate..--max-rate of the words substituted, deleted or duplicated
    ("a few percent of words changed"); a copy is kept when its word 5-gram Jaccard with the original
-   page is in [0.6, 1.0] (the rate is halved up to 5 times until it is; else the copy is left out). Truth: an article and its copies are one
-   group. Pair recall = true pairs (same group) that end in one cluster / all true pairs; pair
-   precision = true pairs among all pairs that end in one cluster. Different articles of one site share
-   only boilerplate: their pairs are the precision test.
+   page is in [0.6, 1.0] (the rate is halved up to 5 times until it is; else the copy is left out).
+   Truth: an article and its copies are one group. Pair recall = true pairs (same group) that end in
+   one cluster / all true pairs; pair precision = true pairs among all pairs that end in one cluster.
+   Different articles of one site share only boilerplate: their pairs are the precision test.
 2. Clough & Stevenson (/work/shared/data/neardup/clough_stevenson): 95 answers graded cut / light /
    heavy / non plagiarism of one of 5 source texts; all 100 texts are de-duplicated together. Per grade:
    the share of (answer, source) pairs that end in one cluster; precision is given for three

@@ -102,7 +102,8 @@ def run_local(signature_file: str, out: str) -> None:
     np.save(out, labels)
     sizes = np.bincount(labels)
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_above_input": peak - before,
-                      "input_rss": before, "components_ge2": int((sizes > 1).sum()), "nodes_in_components": int(sizes[sizes > 1].sum())}))
+                      "input_rss": before, "components_ge2": int((sizes > 1).sum()),
+                      "nodes_in_components": int(sizes[sizes > 1].sum())}))
 
 
 def run_spark(signature_file: str, out: str, master: str, partitions: int, driver_memory: str) -> None:
@@ -137,7 +138,8 @@ def run_spark(signature_file: str, out: str, master: str, partitions: int, drive
     n = len(signatures)
     # the input as Spark sees it in dedup_frame: (node, signature) rows; bands are computed in mapInArrow
     table = pa.table({"node": [f"n{i:08d}" for i in range(n)],
-                      "signature": pa.FixedSizeListArray.from_arrays(pa.array(signatures.reshape(-1).view(np.int32)), signatures.shape[1])})
+                      "signature": pa.FixedSizeListArray.from_arrays(pa.array(signatures.reshape(-1).view(np.int32)),
+                                                                     signatures.shape[1])})
     pq.write_table(table, f"{work}/signatures.parquet", row_group_size=50_000)
     del table, signatures
 
@@ -158,7 +160,8 @@ def run_spark(signature_file: str, out: str, master: str, partitions: int, drive
     count = labels.count()
     seconds = time.perf_counter() - start
     jvm_and_workers = sum(peak_rss(pid) for pid in descendants(os.getpid()))
-    rows = labels.select(F.substring("node", 2, 8).cast("long").alias("node"), F.substring("label", 2, 8).cast("long").alias("label")).toPandas()
+    rows = labels.select(F.substring("node", 2, 8).cast("long").alias("node"),
+                         F.substring("label", 2, 8).cast("long").alias("label")).toPandas()
     result = np.arange(n)
     result[rows["node"].to_numpy()] = rows["label"].to_numpy()
     np.save(out, result)

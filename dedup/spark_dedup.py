@@ -80,7 +80,9 @@ def check_unique(docs: DataFrame) -> None:
 def index_frame(spark: SparkSession, config: DedupConfig) -> DataFrame:
     """(id, exact_hash, bands, signature) of the indexed documents of `config.index_paths` (checked)."""
     files = index_files(config.index_paths, config)
-    raw = spark.read.parquet(*files).select("id", "exact_hash", "signature").dropDuplicates(["id", "exact_hash"])
+    # the schema is given (parquet uint32 reads as bigint), so reading starts no schema-inference job
+    raw = (spark.read.schema("id string, exact_hash binary, signature array<bigint>").parquet(*files)
+           .dropDuplicates(["id", "exact_hash"]))
     return raw.mapInArrow(index_bands_fn(config), from_arrow_schema(INDEX_BANDS_SCHEMA))
 
 

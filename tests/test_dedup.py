@@ -111,7 +111,8 @@ def test_signatures_equal_datasketch(scheme, shingle_hash):
     datasketch = pytest.importorskip("datasketch")
     rng = random.Random(7)
     texts = [" ".join(words(rng, rng.randint(1, 400))) for _ in range(40)]
-    texts += ["", "one", "Two words!", "a b c d e", "Ünïcödé — ﬁne 12 x_y", "हिन्दी भाषा का इतिहास बहुत पुराना है"]
+    texts += ["", "one", "Two words!", "a b c d e", "Ünïcödé — ﬁne 12 x_y",
+              "हिन्दी भाषा का इतिहास बहुत पुराना है"]
     minhasher = MinHasher(ngram_size=5, num_perm=128, seed=1, scheme=scheme, shingle_hash=shingle_hash)
     signatures = minhasher.signatures(texts)
     hashfunc = {"poly32": poly_hash32, "sha1": None}[shingle_hash]  # None = datasketch's default sha1_hash32
@@ -409,7 +410,8 @@ def test_apply_decisions_joins_by_id_and_keeps_earlier_reasons():
 def test_new_crawl_against_previous_index(tmp_path: Path):
     rng = random.Random(17)
     old = {f"old{k}": " ".join(words(rng, 150)) for k in range(5)}
-    first = dedup_table(table([{"id": k, "text": v} for k, v in old.items()]), DedupConfig(), index_dir=str(tmp_path / "run1/dedup/index"))
+    first = dedup_table(table([{"id": k, "text": v} for k, v in old.items()]), DedupConfig(),
+                        index_dir=str(tmp_path / "run1/dedup/index"))
     assert first.column("dedup_drop_reason").null_count == 5
     index = read_index([str(tmp_path / "run1/dedup")], DedupConfig())
     assert index.column("id").to_pylist() == sorted(old)
@@ -422,8 +424,8 @@ def test_new_crawl_against_previous_index(tmp_path: Path):
     }
     config = DedupConfig(index_paths=(str(tmp_path / "run1/dedup"),))
     got = by_id(dedup_table(table([{"id": k, "text": v, "quality_score": 1.0} for k, v in new.items()]), config))
-    assert (got["new-exact"]["dedup_drop_reason"], got["new-exact"]["dup_cluster"], got["new-exact"]["dup_cluster_size"]) == (
-        REASON_EXACT, "old1", 2)
+    exact = got["new-exact"]
+    assert (exact["dedup_drop_reason"], exact["dup_cluster"], exact["dup_cluster_size"]) == (REASON_EXACT, "old1", 2)
     assert (got["new-near"]["dedup_drop_reason"], got["new-near"]["dup_cluster"]) == (REASON_NEAR, "old2")
     assert (got["new-near-2"]["dedup_drop_reason"], got["new-near-2"]["dup_cluster_size"]) == (REASON_NEAR, 3)
     assert got["old3"]["dedup_drop_reason"] == REASON_EXACT and got["old3"]["dup_cluster"] == "old3"
