@@ -52,6 +52,7 @@ class DedupConfig:
     min_line_chars: int = 20  # normalized lines shorter than this are neither counted nor removed
     max_removed_char_frac: float = 0.5  # drop a document that lost more than this fraction of its chars
     index_paths: tuple[str, ...] = ()  # previous runs' OUT/dedup/ directories to dedup against
+    write_index: bool = True  # persist this run's kept signatures to OUT/dedup/index for later runs
     cc_checkpoint_interval: int = 3  # Spark connected components: checkpoint every this many iterations
     cc_max_iterations: int = 50  # Spark connected components: fail loudly after this many iterations
 

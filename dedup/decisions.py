@@ -32,6 +32,9 @@ import pyarrow as pa
 REASON_EXACT = "dedup:exact_duplicate"
 REASON_NEAR = "dedup:near_duplicate"
 REASON_LINES = "dedup:too_many_repeated_lines"
+# The corpus job's own: a row whose id an earlier input already had (the same record in two files);
+# the first input by path keeps it, as ids key every join of the stage.
+REASON_DUPLICATE_ID = "dedup:duplicate_id"
 
 # Signal columns the stage adds to the document schema (pipeline.schema.document_schema).
 DEDUP_FIELDS: tuple[pa.Field, ...] = (

@@ -225,11 +225,13 @@ def dedup_table(table: pa.Table, config: DedupConfig, index_dir: str | None = No
 
 def apply_decisions(table: pa.Table, decisions: pa.Table) -> pa.Table:
     """`table` with dedup's decisions joined by id: new `text`, signal columns, and `drop_reason` set from
-    `dedup_drop_reason` only where it was null. Rows without a decision keep their values (null signals);
-    decisions for ids not in `table` are ignored (decisions of a whole corpus may be applied part by part).
+    `dedup_drop_reason` only where it was null. Rows without a decision, and rows an earlier stage dropped
+    (they took no part, even where another row has their id), keep their values (null signals); decisions
+    for ids not in `table` are ignored (decisions of a whole corpus may be applied part by part).
     """
     check_unique(decisions.column("id").to_pylist())
-    position = pc.index_in(table.column("id"), value_set=decisions.column("id"))
+    found = pc.index_in(table.column("id"), value_set=decisions.column("id"))
+    position = pc.if_else(pc.is_null(table.column("drop_reason")), found, pa.scalar(None, found.type))
     has_decision = pc.is_valid(position)
 
     def taken(name: str) -> pa.ChunkedArray | pa.Array:

@@ -270,12 +270,15 @@ def apply_decisions_frame(frame: DataFrame, decisions: DataFrame) -> DataFrame:
     columns, and `drop_reason` set from `dedup_drop_reason` only where it was null."""
     signals = [field.name for field in DEDUP_FIELDS]
     joined = frame.drop(*[name for name in signals if name in frame.columns]).join(
-        decisions.select("id", F.col("text").alias("_dedup_text"), F.col("dedup_drop_reason").alias("_dedup_reason"),
-                         *signals), "id", "left")
-    has_decision = F.col("dup_cluster_size").isNotNull()  # every decision row has a size (1 when alone)
-    return (joined.withColumn("text", F.when(has_decision, F.col("_dedup_text")).otherwise(F.col("text")))
-            .withColumn("drop_reason", F.coalesce(F.col("drop_reason"), F.col("_dedup_reason")))
-            .drop("_dedup_text", "_dedup_reason"))
+        decisions.select("id", F.lit(True).alias("_decided"), F.col("text").alias("_dedup_text"),
+                         F.col("dedup_drop_reason").alias("_dedup_reason"), *signals), "id", "left")
+    # rows an earlier stage dropped took no part, even where another row has their id
+    applies = F.col("_decided").isNotNull() & F.col("drop_reason").isNull()
+    for name in signals:
+        joined = joined.withColumn(name, F.when(applies, F.col(name)))
+    return (joined.withColumn("text", F.when(applies, F.col("_dedup_text")).otherwise(F.col("text")))
+            .withColumn("drop_reason", F.coalesce(F.col("drop_reason"), F.when(applies, F.col("_dedup_reason"))))
+            .drop("_decided", "_dedup_text", "_dedup_reason"))
 
 
 def decision_summary_frame(decisions: DataFrame) -> dict:

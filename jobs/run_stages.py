@@ -2,7 +2,9 @@
 
 `python jobs/run_stages.py --stages extract --input FILES --output DIR` writes every row, kept and dropped,
 with all columns to DIR/documents.parquet, and the summary to DIR/stats/summary.json. Inputs may be WARC
-files, or JSONL / Parquet files with `id` and `text`.
+files, or JSONL / Parquet files with `id` and `text`. With the `dedup` stage, every row is held in memory
+for the global stage (the single-machine path; `build_corpus` scales it out) and the kept documents'
+signatures are written to DIR/dedup/index.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import sys
 
 from pipeline.cli import add_config_args, add_io_args, resolve_config
 from pipeline.config import config_hash
-from pipeline.corpus import InputTally, output_schema, process_input, summarize, summary_line, table_counts
+from pipeline.corpus import (
+    INDEX, InputTally, dedup_run, has_dedup, output_schema, process_input, summarize, summary_line, table_counts,
+)
 from pipeline.inputs import expand_inputs
 from pipeline.outputs import OutputDir
 
@@ -41,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
                 writer.write_batch(batch)
                 rows += batch.num_rows
             manifests.append(tally.manifest(rows, config_hash(config)))
-    summary = summarize(manifests, table_counts(out.read_parquet("documents.parquet")), config_hash(config))
+    if has_dedup(config):
+        table = dedup_run(out.read_parquet("documents.parquet"), config, out.path(INDEX)).combine_chunks()
+        with out.parquet_writer("documents.parquet", table.schema) as writer:
+            writer.write_table(table)
+    documents = out.read_parquet("documents.parquet")
+    summary = summarize(manifests, table_counts(documents), config_hash(config))
     out.write_json("stats/summary.json", summary)
     print(summary_line(summary))
     print(f"Wrote {args.output}/documents.parquet")

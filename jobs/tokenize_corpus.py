@@ -2,8 +2,10 @@
 `python jobs/tokenize_corpus.py --input OUT/corpus --tokenizer OUT/tokenizer/tokenizer.json --output OUT/tokens`.
 
 Local Ray by default, `--address HOST:PORT` (or `auto`) for a cluster, whose workers must see --input and
---output at the same paths (a shared filesystem). Reads the `[tokenize]` section (tokenizer/config.py);
-writes {train,val}-NNNNN.bin/.idx/.docs.parquet and manifest.json (design: tokenizer/encode.py).
+--output at the same paths (a shared filesystem); the project's packages are shipped with the job
+(runtime_env py_modules), so the nodes need only the dependencies. Reads the `[tokenize]` section
+(tokenizer/config.py); writes {train,val}-NNNNN.bin/.idx/.docs.parquet and manifest.json (design:
+tokenizer/encode.py).
 Rerunning the same command after a crash redoes only the parts and shards that are not complete.
 """
 from __future__ import annotations
@@ -24,6 +26,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--tokenizer", required=True, help="tokenizer.json written by train_tokenizer")
     parser.add_argument("--output", required=True, help="shard directory (OUT/tokens), local or shared filesystem")
     parser.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    parser.add_argument("--no-ship-code", action="store_true",
+                        help="on a cluster, do not ship the project's packages with the job (its nodes have them)")
     parser.add_argument("--no-ray", action="store_true", help="run in this process without Ray (same bytes)")
     parser.add_argument("--keep-parts", action="store_true", help="keep the per-part token caches in _parts/")
     parser.add_argument("--progress", action="store_true", help="show Ray Data progress bars")
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         mapper = serial_map
     else:
         from tokenizer.ray_engine import init_ray, ray_mapper  # engine glue only when Ray is used
-        init_ray(args.address)
+        init_ray(args.address, ship_code=not args.no_ship_code)
         mapper = ray_mapper(config.tokenize.num_workers, progress=args.progress)
     try:
         manifest = tokenize_corpus(args.input, args.tokenizer, args.output, config, mapper, keep_parts=args.keep_parts)

@@ -19,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from dedup.config import DedupConfig
 from filters.heuristics import HeuristicsConfig, HeuristicsStage
 from filters.langid import LangidConfig, LangidStage
 from filters.pii import PiiConfig, PiiStage
@@ -31,7 +32,10 @@ STAGE_CLASSES = {
     "langid": LangidStage, "url": UrlFilterStage, "heuristics": HeuristicsStage,
     "quality": QualityStage, "pii": PiiStage,
 }
-KNOWN_STAGES = ("extract",) + tuple(STAGE_CLASSES)
+# "dedup" is the one global stage: it needs every document of the run, so the per-document stages before
+# it run with extraction (one task per input) and the ones after it run when the parts are committed.
+DEDUP_STAGE = "dedup"
+KNOWN_STAGES = ("extract",) + tuple(STAGE_CLASSES) + (DEDUP_STAGE,)
 
 
 class ConfigError(ValueError):
@@ -40,8 +44,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    # In order. extract applies to WARC inputs only; quality needs quality.model_path.
-    stages: tuple[str, ...] = ("extract", "langid", "url", "heuristics", "pii")
+    # In order. extract applies to WARC inputs only; quality needs quality.model_path. PII is scrubbed
+    # after dedup: duplicates are found on the original text and only the kept documents pay for presidio.
+    stages: tuple[str, ...] = ("extract", "langid", "url", "heuristics", "dedup", "pii")
     compute_all_signals: bool = False  # measure signals on already-dropped documents too (threshold tuning)
     batch_rows: int = 256  # rows per Arrow record batch between stages
 
@@ -55,6 +60,7 @@ class Config:
     heuristics: HeuristicsConfig = field(default_factory=HeuristicsConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
 
 
 def _check_value(value: Any, annotation: Any, key: str) -> Any:

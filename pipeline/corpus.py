@@ -1,6 +1,8 @@
-"""The corpus job's units of work, engine-free: each input file is read, run through the stage chain and
-written as its own part with a completion marker; then committed into kept and rejected rows; then
-summarized from the output columns with the accounting invariant checked per input file.
+"""The corpus job's units of work, engine-free: each input file is read, run through the stages before
+dedup and written as its own part with a completion marker; the global dedup stage decides over all parts
+(`pipeline.spark.dedup_step`, or `dedup_run` in-process); each part is then finished (dedup's decisions
+applied, the stages after dedup run) and committed into kept and rejected rows; the run is summarized from
+the output columns with the accounting invariant checked per input file.
 
 The Spark job (`pipeline.spark`) and `run_stages` call these same functions.
 """
@@ -16,7 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.config import STAGE_CLASSES, Config, ConfigError, config_hash
+from dedup.decisions import DECISION_SCHEMA, DEDUP_FIELDS, REASON_DUPLICATE_ID
+from dedup.local import apply_decisions, dedup_table
+from pipeline.config import DEDUP_STAGE, STAGE_CLASSES, Config, ConfigError, config_hash
 from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
 from pipeline.inputs import open_input
 from pipeline.outputs import OutputDir
@@ -24,7 +28,8 @@ from pipeline.schema import CORE_NAMES, document_schema
 from pipeline.stages import DocumentStage, batched, chain_batches
 from pipeline.warc import WarcFileError, WarcRecord, iter_records
 
-EXTRACTED, CORPUS, REJECTED, STATS = "extracted", "corpus", "rejected", "stats"
+EXTRACTED, DEDUP, CORPUS, REJECTED, STATS = "extracted", "dedup", "corpus", "rejected", "stats"
+DECISIONS, INDEX = f"{DEDUP}/decisions", f"{DEDUP}/index"
 DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
 TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
@@ -52,11 +57,24 @@ class InputTally:
         }
 
 
-_STAGES: dict[str, list[DocumentStage]] = {}
+_STAGES: dict[str, tuple[list[DocumentStage], list[DocumentStage]]] = {}
 
 
-def build_stages(config: Config) -> list[DocumentStage]:
-    """The document stages named in `pipeline.stages` after the extract source, built once per process.
+def has_dedup(config: Config) -> bool:
+    return DEDUP_STAGE in config.pipeline.stages
+
+
+def stage_names(config: Config) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Per-document stage names before and after the global dedup stage (none after without dedup)."""
+    names = tuple(name for name in config.pipeline.stages if name != "extract")
+    if DEDUP_STAGE not in names:
+        return names, ()
+    at = names.index(DEDUP_STAGE)
+    return names[:at], names[at + 1:]
+
+
+def build_stages(config: Config) -> tuple[list[DocumentStage], list[DocumentStage]]:
+    """The document stages before and after dedup, built once per process.
 
     Building checks each stage's resources (models, lists), so the driver calls this before the job
     starts and a missing model fails there, not on a worker.
@@ -64,16 +82,20 @@ def build_stages(config: Config) -> list[DocumentStage]:
     key = config_hash(config)
     if key not in _STAGES:
         try:
-            _STAGES[key] = [STAGE_CLASSES[name](getattr(config, name)) for name in config.pipeline.stages
-                            if name != "extract"]
+            before, after = ([STAGE_CLASSES[name](getattr(config, name)) for name in names]
+                             for names in stage_names(config))
         except (ValueError, FileNotFoundError) as error:
             raise ConfigError(f"cannot build the stages: {error}") from error
+        _STAGES[key] = (before, after)
     return _STAGES[key]
 
 
 def output_schema(config: Config) -> pa.Schema:
-    stage_fields = [f for stage in build_stages(config) for f in stage.fields]
-    return document_schema(list(EXTRACT_FIELDS) + stage_fields)
+    """Core and extraction columns, then each stage's signals in the configured order."""
+    before, after = build_stages(config)
+    dedup_fields = list(DEDUP_FIELDS) if has_dedup(config) else []
+    return document_schema(list(EXTRACT_FIELDS) + [f for stage in before for f in stage.fields] + dedup_fields
+                           + [f for stage in after for f in stage.fields])
 
 
 def part_name(warc_path: str) -> str:
@@ -94,9 +116,15 @@ def _unreadable_row(record: WarcRecord, warc_path: str) -> dict[str, Any]:
 
 
 def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dict[str, Any]]:
-    """Rows for a WARC file's response and unreadable records; other record types are only counted."""
+    """Rows for a WARC file's response and unreadable records; other record types are only counted.
+
+    With `extract.cascade` on, the cheap-first cascade (pipeline/cascade.py) drops some pages before trafilatura.
+    """
+    from pipeline.cascade import cascade_for
+
     crawl = crawl_from_path(warc_path)
     sandbox = sandbox_for(config.extract)
+    prefilter = cascade_for(config)
     try:
         with open_input(warc_path) as stream:
             for record in iter_records(stream, config.extract.max_payload_bytes):
@@ -108,7 +136,7 @@ def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dic
                 if record.record_type == "warcinfo":
                     crawl = crawl_of(record.block) or crawl
                 elif record.record_type == "response":
-                    yield response_document(record, warc_path, crawl, config.extract, sandbox)
+                    yield response_document(record, warc_path, crawl, config.extract, sandbox, prefilter)
     except (WarcFileError, OSError) as error:
         tally.error = f"{type(error).__name__}: {error}"
     if not tally.records_by_type and tally.error is None:
@@ -138,17 +166,65 @@ def table_rows(path: str, tally: InputTally) -> Iterator[dict[str, Any]]:
         yield row
 
 
+def mark_repeated_ids(rows: Iterable[dict[str, Any]], reason: str) -> Iterator[dict[str, Any]]:
+    """Rows whose id an earlier row of the same input had get `reason`: ids key dedup's joins."""
+    seen: set[str] = set()
+    for row in rows:
+        if row["id"] in seen and row.get("drop_reason") is None:
+            row["drop_reason"] = reason
+        seen.add(row["id"])
+        yield row
+
+
 def process_input(path: str, config: Config, tally: InputTally) -> Iterator[pa.RecordBatch]:
-    """One input file through the whole document chain, as record batches of the output schema."""
+    """One input file through the stages before dedup, as record batches of the output schema."""
     schema = output_schema(config)
-    is_table = path.endswith(TABLE_SUFFIXES)
-    rows = table_rows(path, tally) if is_table else warc_rows(path, config, tally)
-    run = chain_batches(build_stages(config), schema, config.pipeline.compute_all_signals)
+    if path.endswith(TABLE_SUFFIXES):
+        rows = mark_repeated_ids(table_rows(path, tally), "input:duplicate_id")
+    else:
+        rows = mark_repeated_ids(warc_rows(path, config, tally), "warc:duplicate_record_id")
+    before, _ = build_stages(config)
+    run = chain_batches(before, schema, config.pipeline.compute_all_signals)
     yield from run(batched(rows, schema, config.pipeline.batch_rows))
 
 
+def finish(table: pa.Table, decisions: pa.Table | None, config: Config) -> pa.Table:
+    """Rows after the global stage: dedup's `decisions` applied by id, then the stages after dedup."""
+    if decisions is not None:
+        table = apply_decisions(table, decisions)
+    _, after = build_stages(config)
+    if not after:
+        return table
+    schema = output_schema(config)
+    run = chain_batches(after, schema, config.pipeline.compute_all_signals)
+    return pa.Table.from_batches(list(run(iter(table.to_batches(config.pipeline.batch_rows)))), schema=schema)
+
+
+def mark_repeated_across_inputs(table: pa.Table) -> pa.Table:
+    """Rows no stage dropped whose id a lower input path also has get REASON_DUPLICATE_ID (the same
+    record in two files); within one input `mark_repeated_ids` already did this while reading."""
+    rows = list(zip(table.column("id").to_pylist(), table.column("warc_path").to_pylist(),
+                    table.column("drop_reason").to_pylist()))
+    first_path: dict[str, str] = {}
+    for doc_id, path, reason in rows:
+        if reason is None:
+            first_path[doc_id] = min(first_path.get(doc_id, path), path)
+    marked = [REASON_DUPLICATE_ID if reason is None and path != first_path[doc_id] else reason
+              for doc_id, path, reason in rows]
+    at = table.schema.get_field_index("drop_reason")
+    return table.set_column(at, table.schema.field(at), pa.array(marked, pa.string()))
+
+
+def dedup_run(table: pa.Table, config: Config, index_dir: str | None) -> pa.Table:
+    """The global stage in-process over a whole run's rows, then the stages after it (`run_stages`; the
+    Spark job does the same with `pipeline.spark.dedup_step` and `commit_unit`)."""
+    table = mark_repeated_across_inputs(table)
+    decisions = dedup_table(table, config.dedup, index_dir if config.dedup.write_index else None)
+    return finish(table, decisions, config)
+
+
 def extract_unit(out: OutputDir, path: str, config: Config) -> dict[str, Any]:
-    """Stages 1-3 for one input: write `extracted/<part>.parquet` and its marker; skip if already done."""
+    """The stages before dedup for one input: write `extracted/<part>.parquet` and its marker; skip if done."""
     part = part_name(path)
     marker = f"{EXTRACTED}/_done/{part}.json"
     if out.exists(marker):
@@ -164,13 +240,24 @@ def extract_unit(out: OutputDir, path: str, config: Config) -> dict[str, Any]:
     return manifest
 
 
-def commit_unit(out: OutputDir, path: str) -> None:
-    """Split one extracted part into kept (`corpus/`) and dropped (`rejected/`) rows."""
+def read_decisions(out: OutputDir, path: str) -> pa.Table:
+    """Dedup's decisions for one input's rows (`pipeline.spark.dedup_step` writes one folder per part;
+    none for a part with no participating rows)."""
+    folder = f"{DECISIONS}/input_part={part_name(path)}"
+    if not out.exists(folder):
+        return DECISION_SCHEMA.empty_table()
+    return pq.read_table(out.path(folder), filesystem=out.fs).select(DECISION_SCHEMA.names).cast(DECISION_SCHEMA)
+
+
+def commit_unit(out: OutputDir, path: str, config: Config) -> None:
+    """Finish one extracted part (dedup's decisions, the stages after dedup) and split it into kept
+    (`corpus/`) and dropped (`rejected/`) rows."""
     part = part_name(path)
     marker = f"{CORPUS}/_done/{part}.json"
     if out.exists(marker):
         return
     table = out.read_parquet(f"{EXTRACTED}/{part}.parquet")
+    table = finish(table, read_decisions(out, path) if has_dedup(config) else None, config).combine_chunks()
     kept = pc.is_null(table["drop_reason"])
     for folder, mask in ((CORPUS, kept), (REJECTED, pc.invert(kept))):
         with out.parquet_writer(f"{folder}/{part}.parquet", table.schema) as writer:

@@ -16,7 +16,7 @@ import struct
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -27,6 +27,12 @@ EXTRACT_FIELDS: tuple[pa.Field, ...] = (
     pa.field("payload_bytes", pa.int64()),  # HTTP body size after transfer/content decoding
     pa.field("charset", pa.string()),  # Python codec used to decode the HTML
     pa.field("charset_source", pa.string()),  # bom, header, meta, detected or fallback
+    # Signals of the cheap-first cascade (pipeline/cascade.py), filled only on the rows it dropped before
+    # trafilatura: every row it lets through is identical to a run with the cascade off.
+    pa.field("cascade_visible_words", pa.int32()),  # words in all visible text (resiliparse), estimated
+    pa.field("cascade_lang", pa.string()),  # fastText's top label on the fast main-content text
+    pa.field("cascade_lang_score", pa.float64()),  # its probability
+    pa.field("cascade_kept_lang_prob", pa.float64()),  # total probability of the kept languages (langid.languages)
 )
 CRAWL_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 
@@ -45,11 +51,30 @@ class ExtractConfig:
     memory_limit_mb: int = 2048  # address-space cap of the extraction child process
     max_payload_bytes: int = 10 * 1024 * 1024  # larger payloads: warc:payload_too_large
     html_content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
+    # Cheap-first cascade (pipeline/cascade.py): before trafilatura, drop what the URL filter drops and pages
+    # whose fast resiliparse text is far too short or clearly in a language that is not kept. The margins were
+    # tuned on real and generated pages so that the kept set matches a run without it (benchmarks/RESULTS.md,
+    # "Cascade margins" and "End-to-end throughput"). Off when pipeline.compute_all_signals asks every stage to
+    # measure everything.
+    cascade: bool = True
+    # Drop when the kept languages' total fastText probability on the fast main-content text is below this
+    # (the langid stage keeps a page only above langid.min_score, 0.65 by default).
+    cascade_min_kept_lang_prob: float = 0.1
+    cascade_lang_prefix_chars: int = 1000  # fast text characters fastText sees (its cost grows with length)
+    cascade_min_lang_chars: int = 200  # fewer non-space characters of fast main text: no language decision
+    # Drop when all visible text has fewer words than this fraction of heuristics.gopher_quality.min_words.
+    cascade_min_words_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         if self.favor_precision and self.favor_recall:
             # trafilatura silently lets favor_recall win; say so instead of running something else.
             raise ValueError("favor_precision and favor_recall cannot both be true")
+        if not 0.0 <= self.cascade_min_kept_lang_prob < 1.0:
+            raise ValueError(f"cascade_min_kept_lang_prob must be in [0, 1), got {self.cascade_min_kept_lang_prob}")
+        if not 0.0 <= self.cascade_min_words_fraction <= 1.0:
+            raise ValueError(f"cascade_min_words_fraction must be in [0, 1], got {self.cascade_min_words_fraction}")
+        if self.cascade_lang_prefix_chars <= 0:
+            raise ValueError(f"cascade_lang_prefix_chars must be > 0, got {self.cascade_lang_prefix_chars}")
 
     def trafilatura_settings(self) -> dict[str, Any]:
         # `deduplicate` is never set: trafilatura keeps a process-wide cache for it, which would make a
@@ -73,6 +98,7 @@ class ExtractorSandbox:
     def __init__(self, config: ExtractConfig) -> None:
         self.config = config
         self.process: subprocess.Popen | None = None
+        self.documents_sent = 0  # pages handed to trafilatura by this process (the cascade's savings show here)
 
     def _start(self) -> subprocess.Popen:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -92,6 +118,7 @@ class ExtractorSandbox:
         """(text, None) on success; (None, rule) with rule no_text, timeout or failed otherwise."""
         if self.process is None or self.process.poll() is not None:
             self.process = self._start()
+        self.documents_sent += 1
         data = html.encode("utf-8", errors="replace")
         try:
             self.process.stdin.write(struct.pack(">I", len(data)) + data)
@@ -108,7 +135,11 @@ class ExtractorSandbox:
             self.close()
             return None, "failed"
         status, size = head[:1], struct.unpack(">I", head[1:])[0]
-        payload = self.process.stdout.read(size).decode("utf-8")
+        data = self.process.stdout.read(size)
+        if len(data) != size:  # died while answering: a cut UTF-8 sequence must not raise here
+            self.close()
+            return None, "failed"
+        payload = data.decode("utf-8")  # the child encodes with errors="replace": always valid UTF-8
         if status == b"T":
             return payload, None
         return None, "no_text" if status == b"N" else "failed"
@@ -144,10 +175,21 @@ def crawl_from_path(path: str) -> str | None:
     return match.group(0) if match else None
 
 
+class Prefilter(Protocol):
+    """A check that runs before trafilatura (pipeline/cascade.py's `Cascade`)."""
+
+    def check(self, url: str | None, html: str) -> dict[str, Any] | None:
+        """Columns (with `drop_reason`) for a page dropped without trafilatura, or None to extract it."""
+
+
 def response_document(
-    record: WarcRecord, warc_path: str, crawl: str | None, config: ExtractConfig, sandbox: ExtractorSandbox
+    record: WarcRecord, warc_path: str, crawl: str | None, config: ExtractConfig, sandbox: ExtractorSandbox,
+    prefilter: Prefilter | None = None,
 ) -> dict[str, Any]:
-    """A Document row for a response record; problems become `drop_reason`, never exceptions."""
+    """A Document row for a response record; problems become `drop_reason`, never exceptions.
+
+    `prefilter` runs on decoded HTML that would otherwise go to trafilatura, and may drop it first.
+    """
     headers = record.headers
     url = headers.get("warc-target-uri", "").strip("<>") or None
     doc: dict[str, Any] = {
@@ -186,6 +228,10 @@ def response_document(
         return doc | {"drop_reason": "extract:not_html"}
     html, codec, source = decode_html(body, header_charset)
     doc |= {"charset": codec, "charset_source": source}
+    if prefilter is not None:
+        dropped = prefilter.check(url, html)
+        if dropped is not None:
+            return doc | dropped
     text, rule = sandbox.extract(html)
     if rule is not None:
         return doc | {"drop_reason": f"extract:{rule}"}

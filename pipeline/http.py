@@ -25,7 +25,9 @@ CHARSET_SUPERSETS = {
 }
 BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
-HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE | re.DOTALL)
+HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+HTML_SNIFF_BYTES = 1024
+STATUS_CODE = re.compile(r"[0-9]{3}")  # RFC 9110 15: three ASCII digits (str.isdigit also takes "²")
 
 
 class PayloadError(ValueError):
@@ -49,7 +51,7 @@ def parse_response(block: bytes) -> HttpResponse:
         raise PayloadError("no end of the HTTP header")
     lines = block[:end].decode("latin-1").split("\n")
     parts = lines[0].split(None, 2)
-    if len(parts) < 2 or not parts[0].upper().startswith("HTTP/") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].upper().startswith("HTTP/") or not STATUS_CODE.fullmatch(parts[1]):
         raise PayloadError(f"bad HTTP status line {lines[0][:80]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -93,13 +95,22 @@ def decode_content(body: bytes, encoding: str, max_bytes: int) -> bytes:
             decoder = zlib.decompressobj(wbits)
             out = decoder.decompress(body, max_bytes + 1)
         elif encoding == "br":
-            out = brotli.decompress(body)
+            out = _unbrotli(body, max_bytes)
         else:
             raise PayloadError(f"unsupported Content-Encoding {encoding!r}")
     except (zlib.error, brotli.error) as error:
         raise PayloadError(f"cannot undo Content-Encoding {encoding}: {error}") from error
     if len(out) > max_bytes:
         raise PayloadError(f"Content-Encoding {encoding} expands past {max_bytes} bytes")
+    return out
+
+
+def _unbrotli(body: bytes, max_bytes: int) -> bytes:
+    """Brotli-decode at most `max_bytes + 1` bytes: `brotli.decompress` would expand a bomb whole first."""
+    decoder = brotli.Decompressor()
+    out = decoder.process(body, output_buffer_limit=max_bytes + 1)
+    if len(out) <= max_bytes and not decoder.is_finished():
+        raise PayloadError("brotli stream ends early")  # as brotli.decompress says it
     return out
 
 
@@ -139,19 +150,36 @@ def media_type(content_type: str | None) -> tuple[str | None, str | None]:
 
 
 def looks_like_html(body: bytes) -> bool:
-    """Sniff an untyped payload (ClueWeb and old crawls omit Content-Type)."""
-    return bool(HTML_START.match(body[:1024].lstrip(codecs.BOM_UTF8)))
+    """Sniff an untyped payload (ClueWeb and old crawls omit Content-Type): after whitespace and comments,
+    an html, head or body tag or an HTML doctype. A loop, not one regex: a repeated `<!--.*?-->` group backtracks
+    exponentially in the number of comments when no tag follows them."""
+    head = body[:HTML_SNIFF_BYTES]
+    head = head[len(codecs.BOM_UTF8):] if head.startswith(codecs.BOM_UTF8) else head
+    position = 0
+    while True:
+        position = len(head) - len(head[position:].lstrip())
+        if not head.startswith(b"<!--", position):
+            return bool(HTML_TAG.match(head, position))
+        end = head.find(b"-->", position + 4)
+        if end < 0:
+            return False
+        position = end + 3
 
 
 def _codec(label: str | None) -> str | None:
+    """The Python text codec for a charset label; None for unknown labels and for the bytes-to-bytes
+    codecs a page may name (`charset=base64`, `rot13`, `zlib`) that bytes.decode refuses with LookupError."""
     if not label:
         return None
     label = label.strip().lower()
     label = CHARSET_SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # ValueError: a label with a NUL byte ("charset=utf-8\x00")
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def _strict(body: bytes, codec: str | None) -> str | None:
@@ -159,7 +187,7 @@ def _strict(body: bytes, codec: str | None) -> str | None:
         return None
     try:
         return body.decode(codec)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, and the plain UnicodeError of codecs such as idna
         return None
 
 

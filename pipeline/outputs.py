@@ -23,18 +23,30 @@ class ConfigMismatchError(RuntimeError):
     """An output directory already holds results made with another config."""
 
 
+def inside(relative: str) -> str:
+    """`relative` if it names a path inside the output directory, else ValueError.
+
+    Output names come from hashes (`pipeline.corpus.part_name`) and constants, never from crawled text;
+    this check is what makes that a guarantee: no absolute path, no `..`, `.` or empty component, no NUL.
+    """
+    parts = relative.split("/")
+    if "\x00" in relative or relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"output path {relative[:200]!r} is not a plain relative path inside the output directory")
+    return relative
+
+
 class OutputDir:
     def __init__(self, uri: str) -> None:
         self.uri = uri
         self.fs, self.root = _filesystem(uri)
 
     def path(self, relative: str) -> str:
-        return f"{self.root.rstrip('/')}/{relative}"
+        return f"{self.root.rstrip('/')}/{inside(relative)}"
 
     def uri_of(self, relative: str) -> str:
         """A URI engines understand whatever their default filesystem (local paths become file://)."""
         base = self.uri if "://" in self.uri else f"file://{self.root}"
-        return f"{base.rstrip('/')}/{relative}"
+        return f"{base.rstrip('/')}/{inside(relative)}"
 
     def exists(self, relative: str) -> bool:
         return self.fs.get_file_info(self.path(relative)).type != pafs.FileType.NotFound

@@ -6,21 +6,61 @@ task rewrites the same bytes and nothing is counted twice (no accumulators). No 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
-from pyspark.sql import SparkSession
+from pyspark import SparkConf, TaskContext
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
+from dedup.decisions import DECISION_SCHEMA, REASON_DUPLICATE_ID
+from dedup.spark_dedup import decision_summary_frame, dedup_frame
 from pipeline.config import Config, config_hash
 from pipeline.corpus import (
-    CORPUS, EXTRACTED, REJECTED, STATS, commit_unit, extract_unit, output_schema, part_name, summarize,
+    CORPUS, DECISIONS, DEDUP, EXTRACTED, INDEX, REJECTED, STATS, commit_unit, extract_unit, has_dedup, output_schema,
+    part_name, summarize,
 )
 from pipeline.outputs import OutputDir
+from pipeline.stats import write_stats
 
 MANIFEST_SCHEMA = "warc_path string, manifest string"
+# Fault injection for the reliability tests: with this variable set in the executors' environment
+# (`--conf spark.executorEnv.CORPUS_FAIL_ONCE_DIR=DIR`), the first attempt of every unit fails once.
+FAIL_ONCE_ENV = "CORPUS_FAIL_ONCE_DIR"
+_PASSES = itertools.count()  # numbers the map_inputs calls of a driver, so each pass fails once per input
+
+
+class InjectedFault(RuntimeError):
+    """The failure `fail_once` injects; only raised when FAIL_ONCE_ENV is set."""
+
+
+def fail_once(fail_dir: str | None, pass_number: int, path: str) -> None:
+    """Raise once per (pass, input) when `fail_dir` is set: the first attempt creates the marker
+    `pass<N>-<part>.json` there (O_EXCL, so exactly one attempt wins) and raises; later attempts pass.
+    The marker names the attempt and the file this code was imported from (the shipped zip on a cluster).
+
+    Called after the unit did its work and before its manifest is returned: the task has written its
+    outputs and completion marker but the driver never hears of it, the case in which side counters
+    would count twice. The retry must find the marker, skip the work and return the same manifest.
+    """
+    if not fail_dir:
+        return
+    marker = os.path.join(fail_dir, f"pass{pass_number}-{part_name(path)}.json")
+    try:
+        descriptor = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return
+    context = TaskContext.get()
+    attempt = context.attemptNumber() if context is not None else None
+    record = {"warc_path": path, "pass": pass_number, "attempt": attempt, "code_file": os.path.abspath(__file__)}
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    raise InjectedFault(f"injected failure of pass {pass_number} for {path} ({attempt=}); {FAIL_ONCE_ENV}={fail_dir}")
 
 
 def spark_session(app_name: str = "build_corpus") -> SparkSession:
@@ -28,6 +68,11 @@ def spark_session(app_name: str = "build_corpus") -> SparkSession:
     builder = SparkSession.builder.appName(app_name)
     if "PYSPARK_PYTHON" not in os.environ:
         builder = builder.config("spark.pyspark.python", sys.executable)
+    submitted = SparkConf()  # what spark-submit was given; a cluster's settings are left alone
+    if submitted.get("spark.master", "local").startswith("local") and not submitted.contains("spark.sql.shuffle.partitions"):
+        # the default 200 shuffle partitions are sized for a cluster; on a few local cores each is a task
+        # that costs more than its rows (the stats phase took 72 CPU s of a 130 CPU s run at 5,000 pages)
+        builder = builder.config("spark.sql.shuffle.partitions", str(max(4, 2 * (os.cpu_count() or 1))))
     return (
         builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
@@ -40,12 +85,17 @@ def map_inputs(spark: SparkSession, paths: list[str], unit: Callable[[str], dict
     """Run `unit(path)` in one Spark task per path; returns the manifests in path order."""
     if not paths:
         return []
+    pass_number = next(_PASSES)
+
+    def run_one(path: str) -> str:
+        manifest = json.dumps(unit(path), sort_keys=True)
+        fail_once(os.environ.get(FAIL_ONCE_ENV), pass_number, path)  # read on the executor, not the driver
+        return manifest
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             names = batch.column("warc_path").to_pylist()
-            manifests = [json.dumps(unit(path), sort_keys=True) for path in names]
-            yield pa.RecordBatch.from_pydict({"warc_path": names, "manifest": manifests})
+            yield pa.RecordBatch.from_pydict({"warc_path": names, "manifest": [run_one(path) for path in names]})
 
     frame = spark.createDataFrame(
         spark.sparkContext.parallelize([(p,) for p in paths], numSlices=len(paths)), "warc_path string"
@@ -61,13 +111,54 @@ def output_counts(spark: SparkSession, out: OutputDir) -> list[tuple[str, str | 
     return [(r.warc_path, r.drop_reason, r["count"]) for r in frame.groupBy("warc_path", "drop_reason").count().collect()]
 
 
+def part_column(warc_path: F.Column) -> F.Column:
+    """`pipeline.corpus.part_name` as a Spark column (sha1 of the path's UTF-8 bytes, 16 hex digits)."""
+    return F.concat(F.lit("part-"), F.substring(F.sha1(warc_path.cast("binary")), 1, 16))
+
+
+def mark_repeated_across_inputs_frame(rows: DataFrame) -> DataFrame:
+    """Participating rows with `repeat` true where a lower input path has the same id (as
+    `pipeline.corpus.mark_repeated_across_inputs`)."""
+    first_path = F.min("warc_path").over(Window.partitionBy("id"))
+    return rows.withColumn("repeat", F.col("warc_path") != first_path)
+
+
+def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: Config) -> dict[str, Any]:
+    """The global stage over every extracted part: decisions written per part under dedup/decisions/
+    (read by `commit_unit`), the kept signatures to dedup/index/; skipped when already done."""
+    marker = f"{DEDUP}/_done.json"
+    if out.exists(marker):
+        return out.read_json(marker)
+    parts = [out.uri_of(f"{EXTRACTED}/{part_name(path)}.parquet") for path in inputs]
+    extracted = spark.read.schema(from_arrow_schema(output_schema(config))).parquet(*parts)
+    rows = mark_repeated_across_inputs_frame(extracted.where(F.col("drop_reason").isNull()))
+    first = rows.where(~F.col("repeat"))
+    decisions = dedup_frame(spark, first, config.dedup, out.uri_of(f"{DEDUP}/_checkpoints"),
+                            out.uri_of(INDEX) if config.dedup.write_index else None)
+    repeats = rows.where(F.col("repeat")).select(  # DECISION_SCHEMA: dropped, text and signals untouched
+        "id", "text", F.lit(None).cast("string").alias("dup_cluster"), F.lit(None).cast("int").alias("dup_cluster_size"),
+        F.lit(REASON_DUPLICATE_ID).alias("dedup_drop_reason"), F.lit(None).cast("int").alias("repeated_lines_removed"),
+        F.lit(None).cast("int").alias("repeated_chars_removed"), "warc_path")
+    located = decisions.join(first.select("id", "warc_path"), "id").unionByName(repeats)
+    (located.withColumn("input_part", part_column(F.col("warc_path"))).drop("warc_path")
+     .write.mode("overwrite").partitionBy("input_part").parquet(out.uri_of(DECISIONS)))
+    summary = decision_summary_frame(spark.read.schema(from_arrow_schema(DECISION_SCHEMA)).parquet(out.uri_of(DECISIONS)))
+    if out.exists(f"{DEDUP}/_checkpoints"):
+        out.fs.delete_dir(out.path(f"{DEDUP}/_checkpoints"))
+    out.write_json(marker, summary)
+    return summary
+
+
 def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Config) -> dict[str, Any]:
-    """Extract (resumable per input) -> commit -> stats; returns the summary written to stats/summary.json."""
+    """Extract (resumable per input) -> dedup (global) -> commit -> stats; returns the summary written to
+    stats/summary.json."""
     output_schema(config)  # builds the stages here, so a missing model or list fails before any task
     out = OutputDir(output)
-    out.claim(config, (EXTRACTED, CORPUS, REJECTED, STATS))
+    out.claim(config, (EXTRACTED,) + ((DEDUP,) if has_dedup(config) else ()) + (CORPUS, REJECTED, STATS))
     manifests = map_inputs(spark, inputs, lambda path: extract_unit(out, path, config))
-    map_inputs(spark, inputs, lambda path: commit_unit(out, path) or {})
+    if has_dedup(config):
+        dedup_step(spark, out, inputs, config)
+    map_inputs(spark, inputs, lambda path: commit_unit(out, path, config) or {})
     out.remove_temporaries((EXTRACTED, CORPUS, REJECTED))
     summary = summarize(manifests, output_counts(spark, out), config_hash(config))
     out.write_json(f"{STATS}/summary.json", summary)
@@ -75,4 +166,5 @@ def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Co
         f"{STATS}/inputs.jsonl",
         "".join(json.dumps(m | {"part": part_name(m["warc_path"])}, sort_keys=True) + "\n" for m in manifests).encode(),
     )
+    write_stats(spark, out, config)  # OUT/stats/ tables and stats.json, from the rows just written
     return summary

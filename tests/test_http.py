@@ -92,3 +92,68 @@ def test_headers_that_lie_about_codings_keep_the_stored_body():
     payload = html(CAFE).encode()
     lying = {"transfer-encoding": "chunked", "content-encoding": "gzip"}
     assert decoded_body(_response(lying, payload), 10_000) == payload
+
+
+# ---- Regressions from the fault corpus and fuzzing (issue 11) ----------------------------------------------
+
+@pytest.mark.parametrize("status_line", ["HTTP/1.1 ²00 OK", "HTTP/1.1 2000000000000 OK", "HTTP/1.1 20 OK", "HTTP/1.1 ٢٠٠ OK"])
+def test_a_status_that_is_not_three_ascii_digits_is_a_payload_error(status_line):
+    """str.isdigit() accepts "²" (int() then raised ValueError) and huge numbers overflowed the int32 column."""
+    from pipeline.http import PayloadError
+
+    with pytest.raises(PayloadError, match="bad HTTP status line"):
+        parse_response(status_line.encode("utf-8") + b"\r\nContent-Type: text/html\r\n\r\n<p>x</p>")
+
+
+def test_sniffing_many_comments_without_a_tag_is_fast():
+    """`(?:<!--.*?-->\\s*)*<html` backtracked exponentially: 40 comments took longer than the universe."""
+    import subprocess
+    import sys
+
+    code = "from pipeline.http import looks_like_html; print(looks_like_html(b'<!---->' * 40 + b'x'))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout == "False\n"
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b"<!DOCTYPE html><p>", True), (b"  <!-- a -->\n<!--b--> <HTML lang=en>", True), (b"\xef\xbb\xbf<body>", True),
+    (b"<!-- <html> never closed", False), (b"<div><html>", False), (b"<!-- a --><htmlx>", False), (b"", False),
+])
+def test_sniffing_html(body, expected):
+    from pipeline.http import looks_like_html
+
+    assert looks_like_html(body) is expected
+
+
+@pytest.mark.parametrize("label", ["base64", "rot13", "hex", "zlib", "bz2", "undefined", "utf-8\x00", "\x00"])
+def test_a_charset_label_naming_a_non_text_codec_is_ignored(label):
+    """bytes.decode raises LookupError for bytes-to-bytes codecs, UnicodeError for "undefined", and
+    codecs.lookup ValueError for a NUL: each once crashed the task from a crawled Content-Type."""
+    page = html(CAFE).encode("utf-8")
+    text, codec, source = decode_html(page, label)
+    assert (codec, source) == ("utf-8", "detected") and CAFE in text
+    meta = html(CAFE, f'<meta charset="{label}">').encode("utf-8")
+    assert decode_html(meta, None)[1] == "utf-8"
+
+
+def test_a_brotli_bomb_is_refused_without_being_expanded():
+    """brotli.decompress expanded the whole bomb before its size was checked (200 MB from 40 KB)."""
+    import tracemalloc
+
+    from pipeline.http import PayloadError, decode_content
+
+    bomb = brotli.compress(bytes(64 * 1024 * 1024), quality=1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(PayloadError, match="expands past 1000000 bytes"):
+            decode_content(bomb, "br", 1_000_000)
+        _, peak_bytes = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < 8 * 1_000_000
+
+
+def test_a_cut_brotli_body_is_taken_as_stored():
+    payload = html(TOKYO).encode()
+    cut = brotli.compress(payload)[:-4]
+    assert decoded_body(_response({"content-encoding": "br"}, cut), 10_000) == cut

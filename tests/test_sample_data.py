@@ -88,3 +88,23 @@ def test_demo_chain_keeps_articles_in_twelve_languages_and_drops_junk(tmp_path):
     for kind in ("boilerplate", "spam", "lorem"):
         assert None not in by_kind[kind], kind
         assert all(reason.startswith(("langid:", "heuristics:")) for reason in by_kind[kind]), kind
+
+
+def test_the_sample_duplicates_are_found_and_nothing_else(results):
+    import pyarrow as pa
+
+    from pipeline.corpus import dedup_run, output_schema
+
+    rows, _, expected = results
+    config = load_config(ROOT / "configs" / "demo.toml", ["pipeline.stages=['extract', 'dedup']"])
+    table = pa.Table.from_pylist(list(rows.values()), schema=output_schema(config))
+    deduped = {row["id"]: row for row in dedup_run(table, config, index_dir=None).to_pylist()}
+    pairs = [(e["record_id"], e["duplicate_of"], e["kind"]) for e in expected if e.get("duplicate_of")]
+    assert len(pairs) == 4
+    reason_of = {"exact_dup": "dedup:exact_duplicate", "near_dup": "dedup:near_duplicate"}
+    for record, original, kind in pairs:
+        members = (deduped[record], deduped[original])
+        assert members[0]["dup_cluster"] == members[1]["dup_cluster"] is not None
+        assert sorted(str(m["drop_reason"]) for m in members) == sorted([reason_of[kind], "None"])
+    dropped_by_dedup = {i for i, row in deduped.items() if (row["drop_reason"] or "").startswith("dedup:")}
+    assert len(dropped_by_dedup) == len(pairs)

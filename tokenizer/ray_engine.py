@@ -6,11 +6,18 @@ part names, then shard plans) with Ray Data: one row per item, one block per row
 as JSON and are put in item order by the caller, so Ray's scheduling reaches no output byte.
 Each task encodes on one thread (TOKENIZERS_PARALLELISM=false): Ray gives the task one CPU, and the
 parallelism comes from running one task per CPU.
+
+On a cluster the project's packages are shipped with the job (`runtime_env` py_modules), the way Ray
+ships code: the nodes need the dependencies, not a copy of this repository. Without it the job only ran
+where Ray's default happened to cover it (Ray adds the driver's working directory to the workers'
+sys.path, which names the code on other machines only when they share the driver's filesystem layout).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import pyarrow as pa
@@ -19,12 +26,30 @@ import ray
 from tokenizer.encode import Mapper
 
 
-def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
-    """Connect to the cluster at `address`, or start a local Ray (no dashboard) when it is None."""
+# What the workers import: tokenizer.encode and what it imports (pipeline.config pulls in filters and dedup).
+PROJECT_PACKAGES = ("pipeline", "filters", "dedup", "tokenizer")
+
+
+def project_py_modules() -> list[str]:
+    """The directories of the project's packages as this driver imports them, for runtime_env py_modules."""
+    directories = []
+    for name in PROJECT_PACKAGES:
+        [directory] = importlib.import_module(name).__path__
+        if not Path(directory).is_dir():  # e.g. imported from a zip: Ray uploads directories only
+            raise ValueError(f"cannot ship package {name!r} from {directory} (not a directory): run the driver "
+                             f"from a checkout or an install of the project, or pass --no-ship-code")
+        directories.append(directory)
+    return directories
+
+
+def init_ray(address: str | None = None, num_cpus: int | None = None, ship_code: bool = True) -> None:
+    """Connect to the cluster at `address` (shipping the project's packages unless `ship_code` is false:
+    the nodes have it installed), or start a local Ray (no dashboard) when it is None."""
     if ray.is_initialized():
         return
     if address:
-        ray.init(address=address, log_to_driver=True)
+        runtime_env = {"py_modules": project_py_modules(), "excludes": ["__pycache__"]} if ship_code else None
+        ray.init(address=address, log_to_driver=True, runtime_env=runtime_env)
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
 
