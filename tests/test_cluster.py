@@ -95,7 +95,8 @@ def package_zip(tmp_path_factory) -> Path:
 def test_package_zip_is_reproducible_and_its_lists_load_from_it(package_zip, tmp_path):
     packages = ("dedup", "filters", "pipeline", "tokenizer", "trainer")  # pyproject.toml's find.include
     expected = sorted(path.relative_to(ROOT).as_posix() for package in packages for path in (ROOT / package).rglob("*")
-                      if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc")
+                      if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+                      and not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
     assert sorted(zipfile.ZipFile(package_zip).namelist()) == expected
     again = tmp_path / "again.zip"
     assert package_code.main(["--output", str(again)]) == 0
