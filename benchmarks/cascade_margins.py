@@ -225,7 +225,7 @@ def main() -> None:
                                      "kept_min_visible_words": kept_min_words, "near_margin_pages": near_margin(pages)},
                                     indent=1) + "\n", encoding="utf-8")
     if str(args.results_md) != "-":
-        from benchmarks.end_to_end import write_section
+        from benchmarks.measure import write_section
 
         write_section(args.results_md, section, SECTION_TITLE)
 

@@ -32,6 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import peak_rss_bytes
 
 
 def make_signatures(n: int, dup_share: float, seed: int, num_perm: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -75,17 +76,6 @@ def descendants(pid: int) -> list[int]:
             children.append(int(entry))
             children.extend(descendants(int(entry)))
     return children
-
-
-def peak_rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def run_local(signature_file: str, out: str) -> None:
@@ -159,7 +149,7 @@ def run_spark(signature_file: str, out: str, master: str, partitions: int, drive
     labels = connected_components_frame(star_edges_frame(nodes), config).persist()
     count = labels.count()
     seconds = time.perf_counter() - start
-    jvm_and_workers = sum(peak_rss(pid) for pid in descendants(os.getpid()))
+    jvm_and_workers = sum(peak_rss_bytes(pid) for pid in descendants(os.getpid()))
     rows = labels.select(F.substring("node", 2, 8).cast("long").alias("node"),
                          F.substring("label", 2, 8).cast("long").alias("label")).toPandas()
     result = np.arange(n)

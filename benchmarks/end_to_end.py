@@ -68,6 +68,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import write_section
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "end_to_end.json"
@@ -771,21 +772,6 @@ def markdown_section(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str, title: str = SECTION_TITLE) -> None:
-    """Append the section, or replace an earlier version of it; other sections are left as they are."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    start = text.find(title + "\n")
-    if start >= 0:
-        following = text.find("\n## ", start + len(title))
-        rest = text[following + 1:] if following >= 0 else ""
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 # ------------------------------------------------------------------------------------------ main
 
 
@@ -889,7 +875,7 @@ def main() -> None:
         section = markdown_section(report)
         print(section)
         if str(args.results_md) != "-":
-            write_section(args.results_md, section)
+            write_section(args.results_md, section, SECTION_TITLE)
         return
     if not args.skip_datatrove:
         missing = [name for name in ("datatrove", "spacy", "orjson", "ahocorasick", "tldextract")
@@ -911,7 +897,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     if str(args.results_md) != "-":
-        write_section(args.results_md, section)
+        write_section(args.results_md, section, SECTION_TITLE)
 
 
 if __name__ == "__main__":

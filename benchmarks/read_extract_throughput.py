@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: `pipeline` is importable
+from benchmarks.measure import write_section
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "read_extract_throughput.json"
@@ -576,21 +577,6 @@ def markdown_section(report: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Append the section, or replace an earlier version of it; other sections are left as they are."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    start = text.find(SECTION_TITLE + "\n")
-    if start >= 0:
-        following = text.find("\n## ", start + len(SECTION_TITLE))
-        rest = text[following + 1:] if following >= 0 else ""
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def project_extract_settings() -> dict[str, Any]:
     """The default config's extraction settings, as the project_extract rows ran them."""
     from pipeline.config import load_config
@@ -677,7 +663,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if str(args.results_md) != "-":
-        write_section(args.results_md, markdown_section(report, command))
+        write_section(args.results_md, markdown_section(report, command), SECTION_TITLE)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import peak_rss_bytes
 
 PART_ROWS = 50_000
 STAGES = ["extract", "langid", "url", "heuristics", "quality", "dedup", "pii"]
@@ -161,17 +162,6 @@ def rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def peak_rss_of(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def descendants(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
@@ -219,7 +209,7 @@ def measure(kind: str, out_dir: str) -> dict:
               "peak_rss_above_start": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before}
     if kind == "stats-spark":
         processes = descendants(os.getpid())
-        result["peak_rss_above_start"] = sum(peak_rss_of(pid) for pid in [os.getpid()] + processes) - before
+        result["peak_rss_above_start"] = sum(peak_rss_bytes(pid) for pid in [os.getpid()] + processes) - before
         spark.stop()
     if kind == "report-tracemalloc":
         result["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from dedup.decisions import DECISION_SCHEMA, DEDUP_FIELDS, REASON_DUPLICATE_ID
 from dedup.local import apply_decisions, dedup_table
+from pipeline.cascade import cascade_for
 from pipeline.config import DEDUP_STAGE, STAGE_CLASSES, Config, ConfigError, config_hash
 from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
 from pipeline.inputs import open_input
@@ -120,8 +121,6 @@ def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dic
 
     With `extract.cascade` on, the cheap-first cascade (pipeline/cascade.py) drops some pages before trafilatura.
     """
-    from pipeline.cascade import cascade_for
-
     crawl = crawl_from_path(warc_path)
     sandbox = sandbox_for(config.extract)
     prefilter = cascade_for(config)
