@@ -8,9 +8,14 @@ between the extracted text and the text of expected.html, as in the SQuAD metric
 F1 (token counts summed over pages), the pages where extraction returned nothing, and single-process
 throughput (docs/s of the extract() calls, from separate timing rounds).
 
+The `project:*` settings run the project's own extraction (`pipeline.extract_strategy.PageExtractor`, what the
+sandbox child runs, with the project's trafilatura settings): `project:length_check` is the default, chosen on
+the development set (`--dev`, benchmarks/extraction_dev.py); these pages are its second check.
+
 Usage:
     python benchmarks/extraction_quality.py --pages /work/shared/data/extraction/readability/test/test-pages \
-        [--out benchmarks/results/extraction_quality.json] [--timing-rounds 3]
+        [--out benchmarks/results/extraction_quality.json] [--timing-rounds 3] [--only project:]
+    python benchmarks/extraction_quality.py --dev /work/shared/data/extraction/dev   # benchmarks/extraction_dev.py
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ import trafilatura
 from trafilatura.deduplication import LRU_TEST
 from trafilatura.meta import reset_caches
 from trafilatura.utils import line_processing, return_printables_and_spaces, trim
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for pipeline/
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # this folder, for extraction_dev (--dev)
+from pipeline.extract import ExtractConfig  # noqa: E402
+from pipeline.extract_strategy import PageExtractor  # noqa: E402
 
 WORD_RE = re.compile(r"\w+")  # str pattern: \w is Unicode-aware, so accented and CJK words count
 
@@ -71,6 +81,14 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "favor_recall+no_comments+fast": {"favor_recall": True, "include_comments": False, "fast": True},
     "no_comments+fast": {"include_comments": False, "fast": True},
     "favor_recall+no_comments+deduplicate": {"favor_recall": True, "include_comments": False, "deduplicate": True},
+}
+
+# name -> ExtractConfig fields: the project's extraction of each setting (see the module docstring).
+PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
+    "project:length_check": {},
+    "project:default": {"length_check": False},
+    "project:favor_precision": {"favor_precision": True},
+    "project:favor_recall": {"favor_recall": True},
 }
 
 # Block-level tags of the expected HTML: their text must not run into the neighbours' text.
@@ -155,7 +173,10 @@ def load_pages(pages_dir: Path) -> list[Page]:
     return pages
 
 
-def extract_text(source_html: str, setting_kwargs: dict[str, Any]) -> str:
+def extract_text(source_html: str, setting_kwargs: dict[str, Any] | PageExtractor) -> str:
+    """trafilatura with BASE_KWARGS and the setting's arguments, or the project's extraction."""
+    if isinstance(setting_kwargs, PageExtractor):
+        return setting_kwargs.extract(source_html) or ""
     return trafilatura.extract(source_html, **BASE_KWARGS, **setting_kwargs) or ""
 
 
@@ -267,10 +288,17 @@ def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--dev" in argv:  # the development set has its own script; this flag is a shortcut to it
+        import extraction_dev
+
+        return extraction_dev.main(argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=Path, required=True, help="readability test/test-pages folder")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/extraction_quality.json"))
     parser.add_argument("--timing-rounds", type=int, default=3, help="timed calls per page and setting (fastest kept)")
+    parser.add_argument("--only", default="", help="run only the settings whose name starts with this (e.g. project:)")
     args = parser.parse_args(argv)
 
     if not args.pages.is_dir():
@@ -282,15 +310,20 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = load_pages(args.pages)
     print(f"Loaded {len(pages)} pages from {args.pages}")
-    for setting_kwargs in SETTINGS.values():  # warm-up: lazy imports and fallback extractors' set-up
+    settings: dict[str, dict[str, Any] | PageExtractor] = {
+        **SETTINGS,
+        **{name: PageExtractor(ExtractConfig(**fields).worker_settings()) for name, fields in PROJECT_SETTINGS.items()},
+    }
+    settings = {name: setting for name, setting in settings.items() if name.startswith(args.only)}
+    for setting_kwargs in settings.values():  # warm-up: lazy imports and fallback extractors' set-up
         extract_text(pages[0].source_html, setting_kwargs)
 
     results_by_setting = {}
-    for name, setting_kwargs in SETTINGS.items():
+    for name, setting_kwargs in settings.items():
         results_by_setting[name] = results = run_setting(pages, setting_kwargs)
         print(f"Scored {name}: macro F1 {sum(r.f1 for r in results) / len(results):.4f}")
-    print(f"Timing {len(SETTINGS)} settings x {len(pages)} pages x {args.timing_rounds} rounds")
-    seconds_by_setting = time_settings(pages, SETTINGS, args.timing_rounds)
+    print(f"Timing {len(settings)} settings x {len(pages)} pages x {args.timing_rounds} rounds")
+    seconds_by_setting = time_settings(pages, settings, args.timing_rounds)
 
     summaries, per_page = {}, {}
     for name, results in results_by_setting.items():
@@ -307,10 +340,12 @@ def main(argv: list[str] | None = None) -> int:
             for r, seconds in zip(results, seconds_by_setting[name], strict=True)
         }
 
-    chosen = choose_setting(summaries, SETTINGS)
+    # What choose_setting() would pick on these pages alone; the project's default is chosen on the
+    # development set instead (--dev), and the project settings count as order-independent (no deduplicate).
+    chosen = choose_setting(summaries, {**SETTINGS, **{name: {} for name in PROJECT_SETTINGS}})
     print()
     print(format_table(summaries))
-    print(f"\nChosen: {chosen} = {json.dumps({**BASE_KWARGS, **SETTINGS[chosen]})}")
+    print(f"\nBest on these pages by choose_setting(): {chosen}")
     write_json_atomic(
         args.out,
         {
@@ -319,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
             "trafilatura_version": trafilatura.__version__,
             "timing_rounds": args.timing_rounds,
             "base_kwargs": BASE_KWARGS,
-            "settings": SETTINGS,
+            "settings": {name: kwargs for name, kwargs in SETTINGS.items() if name in settings},
+            "project_settings": {name: ExtractConfig(**fields).worker_settings()
+                                 for name, fields in PROJECT_SETTINGS.items() if name in settings},
             "chosen": chosen,
             "summary": summaries,
             "per_page": per_page,

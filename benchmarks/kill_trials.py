@@ -230,10 +230,13 @@ class Setup:
     tokenize_sets: list[str] = field(default_factory=list)
 
     def env(self, ray_tmp: Path) -> dict[str, str]:
-        """The jobs' environment; Ray's temp dir is ours, so its local instance never meets another one."""
+        """The jobs' environment; Ray's temp dir is ours and RAY_ADDRESS is unset (the tokenize job would
+        attach to the cluster it names), so its local instance never meets another one."""
         # TOKENIZERS_PARALLELISM: one thread per process, as tokenizer/ray_engine.py sets it in every task
-        return dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
-                    SPARK_LOCAL_IP="127.0.0.1", RAY_TMPDIR=str(ray_tmp), TOKENIZERS_PARALLELISM="false")
+        env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
+                   SPARK_LOCAL_IP="127.0.0.1", RAY_TMPDIR=str(ray_tmp), TOKENIZERS_PARALLELISM="false")
+        env.pop("RAY_ADDRESS", None)
+        return env
 
     def build_command(self, out: Path) -> list[str]:
         confs = ["spark.ui.enabled=false", f"spark.local.dir={self.workdir / 'spark-local'}", *self.spark_confs]

@@ -1,5 +1,5 @@
 """PII scrubbing quality: recall and precision per entity type, PII left in the scrubbed text, and how many
-PII-free web documents the scrub alters (issue 6).
+PII-free web documents the scrub alters (issues 6 and 18).
 
 Labeled data:
 - presidio-research's generated test set (`pii/presidio_generated/generated_{large,small}.json`): templated
@@ -10,12 +10,17 @@ Labeled data:
   length (JCB, Maestro 12-19, UnionPay, 19-digit Visa, Diners, Discover, Amex, Mir), grouped and
   ungrouped, and python-phonenumbers' example mobile and fixed-line numbers of 40 regions in E.164,
   international and national format, each in a sentence with and without a phone/card word.
+- With `--faker-split dev|heldout` (issue 18): benchmarks/pii_faker_set.py's Faker set, a split at a
+  time (every Faker card type, every Faker locale's phone numbers, emails, IPs, IBANs, SSNs in web-like
+  templates), and its PII-free documents (order, invoice, tracking, ISBN numbers, timestamps, ...).
+  `heldout` is the split the rules were not written against: score it once, at the end.
 
 Unlabeled PII-free-ish documents (what the scrub must leave alone):
 - readability test pages (main text by trafilatura with the pipeline's settings),
 - the WARC files' HTML responses (the pipeline's own reader and extraction),
 - Wikipedia articles (WikiText-2 valid/test, detokenized: " @-@ " -> "-", ...): dense in dates and numbers,
-- Project Gutenberg chunks of 50 lines.
+- Project Gutenberg chunks of 50 lines,
+- the gold main text of the extraction dev set's 977 pages (CleanEval, CleanPortalEval, Dragnet, L3S).
 Every altered document is listed with its replaced spans, so a person can tell real PII (a contact email
 on a web page) from a false positive; benchmarks/RESULTS.md records that judgement.
 
@@ -27,9 +32,12 @@ Metrics, per entity type on the labeled sets:
 The same is reported for presidio's defaults (its predefined recognizers for the six entities, no-op NLP
 engine, default threshold 0) as the baseline.
 
-    .venv/bin/python benchmarks/pii_eval.py --data /work/shared/data --json benchmarks/results/pii_eval.json
+    .venv/bin/python benchmarks/pii_eval.py --data /work/shared/data --faker-split dev --faker-split heldout
 
-`--set key=value` changes one PiiConfig field (a TOML literal, e.g. `--set keep_private_ips=false`).
+`--json FILE` writes every miss, stray hit and altered span (real people's contact data from the web
+documents: keep it out of the repository). `--faker-only` skips the presidio and format sets and keeps
+only the Gutenberg and extraction gold documents. `--set key=value` changes one PiiConfig field (a TOML
+literal, e.g. `--set keep_private_ips=false`).
 """
 from __future__ import annotations
 
@@ -202,19 +210,35 @@ def gutenberg_documents(folder: str, lines_per_chunk: int = 50, max_chunks_per_b
                 yield f"gutenberg/{Path(path).stem}@{index * lines_per_chunk}", text
 
 
-def web_documents(data: str, cache: str | None = None) -> dict[str, list[tuple[str, str]]]:
-    """PII-free-ish documents by source (readability, warc, wikitext, gutenberg); cached as JSON if asked."""
+def extraction_gold_documents(folder: str) -> Iterator[tuple[str, str]]:
+    """The ground-truth main text of the extraction dev set's pages (CleanEval, Dragnet, L3S, ...), one
+    document per page: real web prose, written by people, with the numbers web pages have."""
+    for path in sorted(glob.glob(os.path.join(folder, "*", "gold", "*.txt"))):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        if text.strip():
+            yield f"extraction_gold/{Path(path).parent.parent.name}/{Path(path).stem}", text
+
+
+def web_documents(data: str, cache: str | None = None, sources: tuple[str, ...] | None = None
+                  ) -> dict[str, list[tuple[str, str]]]:
+    """PII-free-ish documents by source (readability, warc, wikitext, gutenberg, extraction_gold), all or
+    `sources`; cached as JSON if asked."""
     if cache and os.path.isfile(cache):
         with open(cache, encoding="utf-8") as handle:
-            return {source: [tuple(doc) for doc in docs] for source, docs in json.load(handle).items()}
+            return {source: [tuple(doc) for doc in docs] for source, docs in json.load(handle).items()
+                    if sources is None or source in sources}
     loaders = {
         "readability": (os.path.join(data, "extraction/readability/test/test-pages"), readability_documents),
         "warc": (os.path.join(data, "warc"), warc_documents),
         "wikitext": (os.path.join(data, "quality/wikitext2"), wikitext_documents),
         "gutenberg": (os.path.join(data, "text/gutenberg"), gutenberg_documents),
+        "extraction_gold": (os.path.join(data, "extraction/dev"), extraction_gold_documents),
     }
     documents: dict[str, list[tuple[str, str]]] = {}
     for source, (folder, loader) in loaders.items():
+        if sources is not None and source not in sources:
+            continue
         if os.path.isdir(folder):
             documents[source] = list(loader(folder))
         else:
@@ -442,6 +466,40 @@ def parse_sets(assignments: list[str]) -> dict[str, Any]:
     return values
 
 
+def faker_set(split: str) -> tuple[list[Example], list[tuple[str, str]]]:
+    """benchmarks/pii_faker_set.py's records of one split: labeled examples and PII-free (id, text)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from pii_faker_set import generate
+
+    labeled, free = [], []
+    for row in generate(split):
+        if row["pii_free"]:
+            free.append((f"{row['id']} {row['template']}", row["text"]))
+        else:
+            spans = [(span["start"], span["end"], span["entity"]) for span in row["spans"]]
+            details = ",".join(span["detail"] for span in row["spans"])
+            labeled.append(Example(f"{row['id']} {row['template']} [{details}]", row["text"], spans))
+    return labeled, free
+
+
+def print_misses(project: dict[str, Any], entities: tuple[str, ...], show: int) -> None:
+    for entity in entities:
+        p = project[entity]
+        if p["misses"] or p["stray_hits"]:
+            print(f"\n{entity}: left {p['spans_left']}, stray hits by label {p['stray_hits_by_label']}")
+            for miss in p["misses"][:show]:
+                print(f"  left   {miss}")
+            for hit in p["stray_hits"][:show]:
+                print(f"  stray  {hit['hit']!r} on {hit['labels']}: {hit['context']!r}")
+
+
+def print_web(web: dict[str, Any]) -> None:
+    print(web_table(web))
+    for source, r in web.items():
+        for span in r.get("altered_spans", []):
+            print(f"  {span['doc']} {span['entity']} {span['hit']!r}: {span['context']!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="/work/shared/data", help="the shared data folder")
@@ -449,6 +507,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], help="PiiConfig field=value (TOML literal)")
     parser.add_argument("--web-cache", help="cache the extracted web documents in this JSON file")
     parser.add_argument("--show", type=int, default=15, help="misses and stray hits to print per entity")
+    parser.add_argument("--faker-split", action="append", choices=("dev", "heldout"), default=[],
+                        help="also score this split of benchmarks/pii_faker_set.py (issue 18)")
+    parser.add_argument("--faker-only", action="store_true",
+                        help="only the Faker splits, their PII-free documents, Gutenberg and extraction gold pages")
     args = parser.parse_args(argv)
 
     generated = os.path.join(args.data, "pii", "presidio_generated")
@@ -458,47 +520,53 @@ def main(argv: list[str] | None = None) -> int:
     stage = PiiStage(config)
     entities = tuple(e for e in config.entities if e in PATTERN_ENTITIES)
     print(f"config: {config}")
-
-    labeled = presidio_generated(generated)
-    formats = format_set()
     started = time.perf_counter()
-    project = score_labeled(labeled, project_finder(stage), entities)
     baseline_finder = presidio_default_finder()
-    baseline = score_labeled(labeled, baseline_finder, entities)
-    project_formats = score_formats(formats, project_finder(stage))
-    baseline_formats = score_formats(formats, baseline_finder)
-    print(f"\n## presidio generated set ({len(labeled)} texts)\n")
-    print(labeled_table(project, baseline, entities))
-    for entity in entities:
-        p = project[entity]
-        if p["misses"] or p["stray_hits"]:
-            print(f"\n{entity}: left {p['spans_left']}, stray hits by label {p['stray_hits_by_label']}")
-            for miss in p["misses"][:args.show]:
-                print(f"  left   {miss}")
-            for hit in p["stray_hits"][:args.show]:
-                print(f"  stray  {hit['hit']!r} on {hit['labels']}: {hit['context']!r}")
-    print(f"\n## format set ({len(formats)} texts)\n")
-    print(formats_table(project_formats, baseline_formats))
+    payload: dict[str, Any] = {"config": dataclasses.asdict(config)}
+    texts: list[str] = []
 
-    documents = web_documents(args.data, args.web_cache)
+    for split in args.faker_split:
+        labeled, free = faker_set(split)
+        project = score_labeled(labeled, project_finder(stage), entities)
+        baseline = score_labeled(labeled, baseline_finder, entities)
+        print(f"\n## Faker set, split {split} ({len(labeled)} texts with PII)\n")
+        print(labeled_table(project, baseline, entities))
+        print_misses(project, entities, args.show)
+        web = score_web({f"faker {split} PII-free": free}, stage)
+        print(f"\n## Faker set, split {split}: PII-free documents\n")
+        print_web(web)
+        payload[f"faker_{split}"] = {"project": project, "presidio_defaults": baseline, "pii_free": web}
+        texts += [e.text for e in labeled] + [text for _, text in free]
+
+    documents = web_documents(args.data, args.web_cache, ("gutenberg", "extraction_gold") if args.faker_only else None)
+    if not args.faker_only:
+        labeled = presidio_generated(generated)
+        formats = format_set()
+        project = score_labeled(labeled, project_finder(stage), entities)
+        baseline = score_labeled(labeled, baseline_finder, entities)
+        project_formats = score_formats(formats, project_finder(stage))
+        baseline_formats = score_formats(formats, baseline_finder)
+        print(f"\n## presidio generated set ({len(labeled)} texts)\n")
+        print(labeled_table(project, baseline, entities))
+        print_misses(project, entities, args.show)
+        print(f"\n## format set ({len(formats)} texts)\n")
+        print(formats_table(project_formats, baseline_formats))
+        payload["presidio_generated"] = {"project": project, "presidio_defaults": baseline}
+        payload["formats"] = {"project": project_formats, "presidio_defaults": baseline_formats}
+        texts += [e.text for e in labeled + formats]
+
     web = score_web(documents, stage)
     print("\n## PII-free web documents\n")
-    print(web_table(web))
-    for source, r in web.items():
-        for span in r.get("altered_spans", []):
-            print(f"  {span['doc']} {span['entity']} {span['hit']!r}: {span['context']!r}")
-    agreement = None
+    print_web(web)
+    payload["web"] = web
     if stage.precheck is not None:
-        texts = [e.text for e in labeled + formats] + [text for docs in documents.values() for _, text in docs]
-        agreement = windows_agree(stage, texts)
+        texts += [text for docs in documents.values() for _, text in docs]
+        agreement = payload["windows_vs_whole"] = windows_agree(stage, texts)
         print(f"\npre-check windows vs whole texts: {agreement['differ']} of {agreement['texts']} texts get other hits")
     print(f"\n({time.perf_counter() - started:.1f} s)")
 
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        payload = {"config": dataclasses.asdict(config), "presidio_generated": {"project": project,
-                   "presidio_defaults": baseline}, "formats": {"project": project_formats,
-                   "presidio_defaults": baseline_formats}, "web": web, "windows_vs_whole": agreement}
         tmp = args.json + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=1, ensure_ascii=False)

@@ -29,63 +29,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dedup.lsh import optimal_param
+from pipeline.bounds import bounded, check_bounds
 
 SCHEMES = ("affine32", "legacy")
 SHINGLE_HASHES = ("poly32", "sha1")
+# A document's MinHash is a (shingles x num_perm) uint64 matrix: 80 MB for a 10,000-shingle page at 1024
+# permutations (num_perm = 1e8 asked for 3 TiB). datasketch's examples stop at 256.
+MAX_NUM_PERM = 1024
 
 
 @dataclass(frozen=True)
 class DedupConfig:
     exact: bool = True  # drop documents whose normalized text equals a kept one's
     near: bool = True  # MinHash LSH near-duplicates + connected components
-    ngram_size: int = 5  # words per shingle; shorter documents are one shingle of all their words
-    num_perm: int = 128  # MinHash permutations (signature length)
-    seed: int = 1  # seed of the permutations (numpy RandomState, as datasketch)
+    # words per shingle; shorter documents are one shingle of all their words
+    ngram_size: int = bounded(5, ge=1, le=1000)
+    num_perm: int = bounded(128, ge=2, le=MAX_NUM_PERM)  # MinHash permutations (signature length)
+    seed: int = bounded(1, ge=0, le=2**32 - 1)  # seed of the permutations (numpy RandomState, as datasketch)
     scheme: str = "affine32"  # datasketch permutation scheme: "affine32" (2.0 default) or "legacy" (< 2.0)
     shingle_hash: str = "poly32"  # "poly32" (vectorized) or "sha1" (datasketch's default sha1_hash32)
-    threshold: float = 0.5  # word 5-gram Jaccard similarity from which two documents are near-duplicates
-    num_bands: int = 0  # LSH bands; 0 = derived from threshold and num_perm like datasketch
-    rows_per_band: int = 0  # rows (permutations) per band; 0 = derived with num_bands
+    # word 5-gram Jaccard similarity from which two documents are near-duplicates
+    threshold: float = bounded(0.5, gt=0, lt=1)
+    num_bands: int = bounded(0, ge=0)  # LSH bands; 0 = derived from threshold and num_perm like datasketch
+    rows_per_band: int = bounded(0, ge=0)  # rows (permutations) per band; 0 = derived with num_bands
     verify_jaccard: bool = True  # keep only candidate edges whose exact shingle Jaccard is >= threshold
     repeated_lines: bool = True  # cc_net-style removal of lines repeated across documents
-    min_docs_for_repeated_line: int = 3  # a line in at least this many surviving documents is removed
-    min_line_chars: int = 20  # normalized lines shorter than this are neither counted nor removed
-    max_removed_char_frac: float = 0.5  # drop a document that lost more than this fraction of its chars
+    min_docs_for_repeated_line: int = bounded(3, ge=2)  # a line in at least this many surviving documents is removed
+    # normalized lines shorter than this are neither counted nor removed
+    min_line_chars: int = bounded(20, ge=0, le=1 << 20)
+    # drop a document that lost more than this fraction of its chars
+    max_removed_char_frac: float = bounded(0.5, ge=0, le=1)
     index_paths: tuple[str, ...] = ()  # previous runs' OUT/dedup/ directories to dedup against
     write_index: bool = True  # persist this run's kept signatures to OUT/dedup/index for later runs
-    cc_checkpoint_interval: int = 3  # Spark connected components: checkpoint every this many iterations
-    cc_max_iterations: int = 50  # Spark connected components: fail loudly after this many iterations
+    # Spark connected components: checkpoint every this many iterations
+    cc_checkpoint_interval: int = bounded(3, ge=1, le=1000)
+    # Spark connected components: fail loudly after this many iterations
+    cc_max_iterations: int = bounded(50, ge=1, le=10_000)
 
     def __post_init__(self) -> None:
-        if self.ngram_size < 1:
-            raise ValueError(f"ngram_size must be >= 1, got {self.ngram_size}")
-        if self.num_perm < 2:
-            raise ValueError(f"num_perm must be >= 2, got {self.num_perm}")
+        check_bounds(self)
         if self.scheme not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.scheme!r}")
         if self.shingle_hash not in SHINGLE_HASHES:
             raise ValueError(f"shingle_hash must be one of {SHINGLE_HASHES}, got {self.shingle_hash!r}")
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if (self.num_bands == 0) != (self.rows_per_band == 0):
             raise ValueError(f"set both num_bands and rows_per_band or neither, "
-                             f"got num_bands={self.num_bands} rows_per_band={self.rows_per_band}")
-        if self.num_bands < 0 or self.rows_per_band < 0:
-            raise ValueError(f"num_bands and rows_per_band must be >= 0, "
                              f"got num_bands={self.num_bands} rows_per_band={self.rows_per_band}")
         if self.num_bands * self.rows_per_band > self.num_perm:
             raise ValueError(f"num_bands * rows_per_band = {self.num_bands * self.rows_per_band} "
                              f"> num_perm = {self.num_perm}")
-        if self.min_docs_for_repeated_line < 2:
-            raise ValueError(f"min_docs_for_repeated_line must be >= 2, got {self.min_docs_for_repeated_line}")
-        if self.min_line_chars < 0:
-            raise ValueError(f"min_line_chars must be >= 0, got {self.min_line_chars}")
-        if not 0.0 <= self.max_removed_char_frac <= 1.0:
-            raise ValueError(f"max_removed_char_frac must be in [0, 1], got {self.max_removed_char_frac}")
-        if self.cc_checkpoint_interval < 1 or self.cc_max_iterations < 1:
-            raise ValueError(f"cc_checkpoint_interval and cc_max_iterations must be >= 1, got "
-                             f"cc_checkpoint_interval={self.cc_checkpoint_interval} "
-                             f"cc_max_iterations={self.cc_max_iterations}")
 
     def bands(self) -> tuple[int, int]:
         """(num_bands, rows_per_band): as configured, or datasketch's optimum for the threshold."""

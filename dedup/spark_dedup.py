@@ -39,6 +39,7 @@ from dedup.features import (
 from dedup.index import (
     INDEX_SCHEMA, WRITTEN_SCHEMA, file_count, index_files, prepare_dir, write_meta, write_part, write_parts_fn,
 )
+from pipeline.inputs import hadoop_path
 
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def index_frame(spark: SparkSession, config: DedupConfig) -> DataFrame:
     """(id, exact_hash, bands, signature) of the indexed documents of `config.index_paths` (checked)."""
     files = index_files(config.index_paths, config)
     # the schema is given (parquet uint32 reads as bigint), so reading starts no schema-inference job
-    raw = (spark.read.schema("id string, exact_hash binary, signature array<bigint>").parquet(*files)
+    raw = (spark.read.schema("id string, exact_hash binary, signature array<bigint>")
+           .parquet(*[hadoop_path(file, reading=True) for file in files])  # a `[` in a name is not a glob
            .dropDuplicates(["id", "exact_hash"]))
     return raw.mapInArrow(index_bands_fn(config), from_arrow_schema(INDEX_BANDS_SCHEMA))
 

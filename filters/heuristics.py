@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from filters.text import TERMINAL_PUNCTUATION_SET, count_sentences, patterns, split_words
 from filters.wordlists import read_list, resolve_list_path
+from pipeline.bounds import bounded
 from pipeline.stages import Document, DocumentStage
 
 # Gopher's English stop words (Rae et al. 2021, appendix A.1.1); datatrove's default list.
@@ -77,14 +78,14 @@ class C4Config:
     # C4's five terminators, plus the sentence ends of CJK, Devanagari and Arabic script: C4 was English-only,
     # and without them every Chinese or Japanese line would be removed. English decisions are unchanged.
     line_endings: tuple[str, ...] = (".", "?", "!", '"', "'", "。", "！", "？", "」", "』", "।", "؟", "۔")
-    min_words_per_line: int = 3  # whitespace-separated words; shorter lines are removed
+    min_words_per_line: int = bounded(3, ge=0)  # whitespace-separated words; shorter lines are removed
     max_word_length: int = 1000  # characters; a line with a longer word is removed (< 0: off)
     remove_javascript_lines: bool = True  # lines mentioning "javascript"
     remove_policy_lines: bool = True  # lines with a phrase of `policy_phrases`
     policy_phrases: tuple[str, ...] = C4_POLICY_PHRASES  # matched in the lowercased line
     drop_lorem_ipsum: bool = True  # document rule: a kept line contains "lorem ipsum"
     drop_curly_bracket: bool = True  # document rule: a kept line contains "{" (code, templates)
-    min_sentences: int = 5  # in the kept lines, counted as spaCy's Sentencizer (0: off; FineWeb: off)
+    min_sentences: int = bounded(5, ge=0)  # in the kept lines, counted as spaCy's Sentencizer (0: off; FineWeb: off)
 
 
 @dataclass(frozen=True)
@@ -92,20 +93,20 @@ class GopherQualityConfig:
     """Gopher quality rules (Rae et al. 2021, A.1.1; defaults as datatrove GopherQualityFilter)."""
 
     enabled: bool = True
-    min_words: int = 50  # words with a letter or digit (punctuation tokens not counted)
-    max_words: int = 100_000
+    min_words: int = bounded(50, ge=0)  # words with a letter or digit (punctuation tokens not counted)
+    max_words: int = bounded(100_000, ge=1)
     # Mean characters per (non-punctuation) word; Gopher 3..10. In character-based languages the mean is
     # about chars_per_word by construction, so the lower bound is relaxed there; Korean words
     # (eojeol) are 2-4 syllables, so its lower bound is 2.
-    min_mean_word_length: dict[str, float] = field(
-        default_factory=lambda: {"default": 3.0, "zh": 1.0, "ja": 1.0, "yue": 1.0, "wuu": 1.0, "ko": 2.0}
+    min_mean_word_length: dict[str, float] = bounded(
+        default_factory=lambda: {"default": 3.0, "zh": 1.0, "ja": 1.0, "yue": 1.0, "wuu": 1.0, "ko": 2.0}, ge=0
     )
-    max_mean_word_length: dict[str, float] = field(default_factory=lambda: {"default": 10.0})
-    max_symbol_to_word_ratio: float = 0.1  # "#" per token, and "..." or "…" per token, each
-    max_bullet_lines_frac: float = 0.9  # lines starting with a bullet (after leading spaces)
-    max_ellipsis_lines_frac: float = 0.3  # lines ending with "..." or "…"
-    min_alpha_words_frac: float = 0.8  # tokens (punctuation included, as datatrove) with a letter
-    min_stop_words: int = 2  # distinct stop words of the language present (case-sensitive, as Gopher)
+    max_mean_word_length: dict[str, float] = bounded(default_factory=lambda: {"default": 10.0}, ge=0)
+    max_symbol_to_word_ratio: float = bounded(0.1, ge=0)  # "#" per token, and "..." or "…" per token, each
+    max_bullet_lines_frac: float = bounded(0.9, ge=0, le=1)  # lines starting with a bullet (after leading spaces)
+    max_ellipsis_lines_frac: float = bounded(0.3, ge=0, le=1)  # lines ending with "..." or "…"
+    min_alpha_words_frac: float = bounded(0.8, ge=0, le=1)  # tokens (punctuation included, as datatrove) with a letter
+    min_stop_words: int = bounded(2, ge=0)  # distinct stop words of the language present (case-sensitive, as Gopher)
     # Stop words per language; "default" (no or unlisted language) is Gopher's English list, as datatrove.
     # An empty list turns the rule off for that language: add a list for every other language you keep.
     stop_words: dict[str, tuple[str, ...]] = field(
@@ -124,19 +125,20 @@ class GopherRepetitionConfig:
     """Gopher repetition rules (Rae et al. 2021, table A1; datatrove GopherRepetitionFilter)."""
 
     enabled: bool = True
-    max_dup_para_frac: float = 0.30  # paragraphs (split on blank lines) that repeat an earlier one
-    max_dup_para_char_frac: float = 0.20  # their characters / all characters
-    max_dup_line_frac: float = 0.30
-    max_dup_line_char_frac: float = 0.20
-    max_top_2gram_char_frac: float = 0.20  # characters of the most frequent word 2-gram x its count
-    max_top_3gram_char_frac: float = 0.18
-    max_top_4gram_char_frac: float = 0.16
-    max_dup_5gram_char_frac: float = 0.15  # characters in word 5-grams that repeat an earlier one
-    max_dup_6gram_char_frac: float = 0.14
-    max_dup_7gram_char_frac: float = 0.13
-    max_dup_8gram_char_frac: float = 0.12
-    max_dup_9gram_char_frac: float = 0.11
-    max_dup_10gram_char_frac: float = 0.10
+    max_dup_para_frac: float = bounded(0.30, ge=0, le=1)  # paragraphs (split on blank lines) that repeat an earlier one
+    max_dup_para_char_frac: float = bounded(0.20, ge=0, le=1)  # their characters / all characters
+    max_dup_line_frac: float = bounded(0.30, ge=0, le=1)
+    max_dup_line_char_frac: float = bounded(0.20, ge=0, le=1)
+    # characters of the most frequent word 2-gram x its count
+    max_top_2gram_char_frac: float = bounded(0.20, ge=0, le=1)
+    max_top_3gram_char_frac: float = bounded(0.18, ge=0, le=1)
+    max_top_4gram_char_frac: float = bounded(0.16, ge=0, le=1)
+    max_dup_5gram_char_frac: float = bounded(0.15, ge=0, le=1)  # characters in word 5-grams that repeat an earlier one
+    max_dup_6gram_char_frac: float = bounded(0.14, ge=0, le=1)
+    max_dup_7gram_char_frac: float = bounded(0.13, ge=0, le=1)
+    max_dup_8gram_char_frac: float = bounded(0.12, ge=0, le=1)
+    max_dup_9gram_char_frac: float = bounded(0.11, ge=0, le=1)
+    max_dup_10gram_char_frac: float = bounded(0.10, ge=0, le=1)
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,14 @@ class FineWebConfig:
     """FineWeb's extra rules (Penedo et al. 2024; datatrove FineWebQualityFilter defaults)."""
 
     enabled: bool = True
-    min_line_punct_ratio: float = 0.12  # non-blank lines ending in a sentence terminal (Unicode STerm)
+    # non-blank lines ending in a sentence terminal (Unicode STerm)
+    min_line_punct_ratio: float = bounded(0.12, ge=0, le=1)
     line_punct_exclude_zero: bool = False  # do not drop documents where that ratio is exactly 0
-    max_short_line_ratio: float = 0.67  # non-blank lines of at most `short_line_max_chars`
-    short_line_max_chars: int = 30
-    max_char_dup_ratio: float = 0.01  # characters in repeated non-blank lines / characters (no newlines)
-    max_newline_to_word_ratio: float = 0.3  # newlines per token (list-like pages)
+    max_short_line_ratio: float = bounded(0.67, ge=0, le=1)  # non-blank lines of at most `short_line_max_chars`
+    short_line_max_chars: int = bounded(30, ge=0)
+    # characters in repeated non-blank lines / characters (no newlines)
+    max_char_dup_ratio: float = bounded(0.01, ge=0, le=1)
+    max_newline_to_word_ratio: float = bounded(0.3, ge=0)  # newlines per token (list-like pages)
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,7 @@ class BadWordsConfig:
     list_paths: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {"default": ("badwords/en.txt",), "en": ("badwords/en.txt",)}
     )
-    max_badwords: int = 0  # occurrences in the lowercased text; C4 drops a page with any
+    max_badwords: int = bounded(0, ge=0)  # occurrences in the lowercased text; C4 drops a page with any
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,8 @@ class HeuristicsConfig:
     # Characters per word for languages written without spaces (character-based word counts). Rough
     # averages of segmented corpora: Chinese ~1.5 characters per word, Japanese ~1.5, Thai ~4 (code
     # points, vowel and tone marks included). Languages not listed are split on spaces and punctuation.
-    chars_per_word: dict[str, float] = field(
-        default_factory=lambda: {"zh": 1.5, "yue": 1.5, "wuu": 1.5, "ja": 1.5, "th": 4.0}
+    chars_per_word: dict[str, float] = bounded(
+        default_factory=lambda: {"zh": 1.5, "yue": 1.5, "wuu": 1.5, "ja": 1.5, "th": 4.0}, gt=0, le=100
     )
     c4: C4Config = field(default_factory=C4Config)
     gopher_quality: GopherQualityConfig = field(default_factory=GopherQualityConfig)

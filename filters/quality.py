@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from filters.quality_training import NORMALIZATIONS, label_probabilities, normalize_text
+from pipeline.bounds import bounded
 from pipeline.stages import Document, DocumentStage
 
 MODES = ("threshold", "pareto")
@@ -45,9 +46,11 @@ class QualityConfig:
 
     model_path: str | None = None  # fastText .bin/.ftz; None: no model configured (building the stage fails)
     label: str = "__label__hq"  # the label whose probability is the score (DCLM's model: "__label__hq")
-    threshold: float = 0.5  # mode "threshold": keep score >= threshold (DCLM OH-2.5+ELI5: 0.018112)
+    # mode "threshold": keep score >= threshold (DCLM OH-2.5+ELI5: 0.018112)
+    threshold: float = bounded(0.5, ge=0, le=1)
     mode: str = "threshold"  # "threshold" or "pareto"
-    pareto_alpha: float = 9.0  # mode "pareto": keep if pareto(alpha) draw > 1 - score (GPT-3: 9)
+    # mode "pareto": keep if pareto(alpha) draw > 1 - score (GPT-3: 9)
+    pareto_alpha: float = bounded(9.0, gt=0, le=1000)
     seed: int = 0  # mode "pareto": with the document id, seeds the document's draw
     normalization: str = "classifier"  # as in training: "classifier" (models trained here) or "newlines"
 

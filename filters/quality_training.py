@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
+from pipeline.bounds import bounded
 
 LABEL_PREFIX = "__label__"
 TXT_UNITS = ("file", "paragraph", "line")
@@ -68,16 +69,17 @@ class TrainQualityConfig:
     positive_label: str = "__label__hq"
     negative_label: str = "__label__cc"
     # fastText hyperparameters (fastText's supervised defaults except dim, word_ngrams and bucket).
-    epoch: int = 5
-    lr: float = 0.1
-    word_ngrams: int = 2  # word bigrams, as DCLM's "bigram" classifier
-    dim: int = 64
+    epoch: int = bounded(5, le=10_000)
+    lr: float = bounded(0.1, le=10)
+    word_ngrams: int = bounded(2, le=10)  # word bigrams, as DCLM's "bigram" classifier
+    dim: int = bounded(64, le=4096)
     min_count: int = 1
-    bucket: int = 200_000  # hash buckets for the bigrams; the .bin holds bucket x dim float32 (51 MB here)
+    # hash buckets for the bigrams; the .bin holds bucket x dim float32 (51 MB here)
+    bucket: int = bounded(200_000, ge=0, le=100_000_000)
     loss: str = "softmax"  # softmax | hs | ova
     max_docs_per_class: int = 200_000  # DCLM trained on 200k documents per class
     holdout_fraction: float = 0.1  # share of the (balanced) sample held out for the metrics
-    seed: int = 0  # sampling, shuffling and fastText's own RNG
+    seed: int = bounded(0, ge=0, le=2**31 - 1)  # sampling, shuffling and fastText's own RNG
     min_words: int = 1  # documents with fewer normalized tokens are skipped
     txt_unit: str = "paragraph"  # a .txt document is a whole "file", a blank-line-separated "paragraph" or a "line"
     normalization: str = "classifier"  # "classifier" (see normalize_text) or "newlines" (newlines only, as DCLM)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from filters.wordlists import read_list, resolve_list_path
+from pipeline.bounds import bounded
 from pipeline.stages import Document, DocumentStage
 
 _URL_WORD_SPLIT_RE = re.compile(r"[^a-z0-9]+")
@@ -34,7 +35,7 @@ class UrlFilterConfig:
     banned_domains_paths: tuple[str, ...] = ("url/banned_domains.txt",)
     banned_words_paths: tuple[str, ...] = ("url/banned_words.txt",)
     soft_banned_words_paths: tuple[str, ...] = ("url/soft_banned_words.txt",)
-    min_soft_banned_words: int = 2  # distinct soft words that drop a URL (datatrove soft_word_threshold)
+    min_soft_banned_words: int = bounded(2, ge=1)  # distinct soft words that drop a URL (datatrove soft_word_threshold)
 
 
 def url_host(url: str) -> str | None:

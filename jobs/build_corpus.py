@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.cli import add_config_args, add_io_args, resolve_config
+from pipeline.cli import add_config_args, add_io_args, resolve_config, resolve_inputs, resolve_output
 from pipeline.corpus import AccountingError, summary_line
-from pipeline.inputs import expand_inputs
 from pipeline.outputs import ConfigMismatchError
 from pipeline.spark import build_corpus, spark_session
 
@@ -24,8 +23,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    config = resolve_config(args)
-    inputs = expand_inputs(args.input, args.paths_prefix)
+    config = resolve_config(args)  # every mistake of the command line exits here, before Spark starts
+    inputs = resolve_inputs(args)
+    resolve_output(args, config, spark=True)
     spark = spark_session("build_corpus")
     try:
         summary = build_corpus(spark, inputs, args.output, config)

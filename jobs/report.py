@@ -533,7 +533,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("output", help="a build_corpus or run_stages output directory")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    path = write_report(args.output)
+    try:
+        path = write_report(args.output)
+    except (OSError, ValueError) as error:  # no such run, no stats or config in it, unreadable tables
+        print(f"report failed: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
     print(f"Wrote {path} (from {args.output}/{STATS_JSON})")
     return 0
 

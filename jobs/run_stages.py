@@ -2,22 +2,24 @@
 
 `python jobs/run_stages.py --stages extract --input FILES --output DIR` writes every row, kept and dropped,
 with all columns to DIR/documents.parquet, and the summary to DIR/stats/summary.json. Inputs may be WARC
-files, or JSONL / Parquet files with `id` and `text`. With the `dedup` stage, every row is held in memory
-for the global stage (the single-machine path; `build_corpus` scales it out) and the kept documents'
-signatures are written to DIR/dedup/index.
+files, or table files with `id` and `text` (`.jsonl`, `.jsonl.gz`, `.jsonl.zst`, `.json`, `.parquet`), read
+as streams; a bad record is a named `input:*` drop (README, "Table inputs"). With the `dedup` stage, every
+row is held in memory for the global stage (the single-machine path; `build_corpus` scales it out) and the
+kept documents' signatures are written to DIR/dedup/index.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from pipeline.cli import add_config_args, add_io_args, resolve_config
+import pyarrow.parquet as pq
+
+from pipeline.cli import add_config_args, add_io_args, resolve_config, resolve_inputs, resolve_output
 from pipeline.config import config_hash
 from pipeline.corpus import (
-    INDEX, InputTally, dedup_run, has_dedup, output_schema, process_input, summarize, summary_line, table_counts,
+    INDEX, AccountingError, InputTally, dedup_run, has_dedup, output_schema, process_input, summarize, summary_line,
+    table_counts,
 )
-from pipeline.inputs import expand_inputs
-from pipeline.outputs import OutputDir
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -33,12 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages:
         stage_list = ", ".join(f'"{name.strip()}"' for name in args.stages.split(",") if name.strip())
         args.set = [f"pipeline.stages=[{stage_list}]"] + args.set
-    config = resolve_config(args)
-    out = OutputDir(args.output)
+    config = resolve_config(args)  # every mistake of the command line exits here, before any work
+    inputs = resolve_inputs(args)
+    out = resolve_output(args, config)
     out.claim(config, ())
     manifests = []
     with out.parquet_writer("documents.parquet", output_schema(config)) as writer:
-        for path in expand_inputs(args.input, args.paths_prefix):
+        for path in inputs:
             tally = InputTally(path)
             rows = 0
             for batch in process_input(path, config, tally):
@@ -46,11 +49,16 @@ def main(argv: list[str] | None = None) -> int:
                 rows += batch.num_rows
             manifests.append(tally.manifest(rows, config_hash(config)))
     if has_dedup(config):
-        table = dedup_run(out.read_parquet("documents.parquet"), config, out.path(INDEX)).combine_chunks()
+        table = dedup_run(out.read_parquet("documents.parquet"), config, out.uri_of(INDEX)).combine_chunks()
         with out.parquet_writer("documents.parquet", table.schema) as writer:
             writer.write_table(table)
-    documents = out.read_parquet("documents.parquet")
-    summary = summarize(manifests, table_counts(documents), config_hash(config))
+    # only the columns counted: the texts of a 2 GB input would otherwise all come back into memory
+    documents = pq.read_table(out.path("documents.parquet"), filesystem=out.fs, columns=["warc_path", "drop_reason", "id"])
+    try:
+        summary = summarize(manifests, table_counts(documents), config_hash(config))
+    except AccountingError as error:  # a bug, not a user's mistake, but one line like build_corpus
+        print(f"run_stages failed: {error}", file=sys.stderr)
+        return 1
     out.write_json("stats/summary.json", summary)
     print(summary_line(summary))
     print(f"Wrote {args.output}/documents.parquet")

@@ -11,6 +11,7 @@ Rerunning the same command after a crash redoes only the parts and shards that a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pipeline.cli import add_config_args
@@ -45,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(to_toml(config), end="")
         return 0
+    for path, what, exists in ((args.input, "corpus directory", os.path.isdir),
+                               (args.tokenizer, "tokenizer file", os.path.isfile)):
+        if not exists(path):  # checked here, before a Ray cluster is started or joined
+            print(f"input error: {what} {path!r} does not exist", file=sys.stderr)
+            return 2
     if args.no_ray:
         mapper = serial_map
     else:

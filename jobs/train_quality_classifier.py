@@ -18,12 +18,10 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from filters.quality_training import TrainQualityConfig, train_quality_classifier
-from pipeline.config import ConfigError, _build, apply_overrides
+from pipeline.config import ConfigError, _build, apply_overrides, read_toml
 
 SECTION = "train_quality"
 
@@ -42,12 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def load_train_config(path: str | None, overrides: list[str]) -> TrainQualityConfig:
     """The `[train_quality]` section of `path` with `--set` overrides, validated; ConfigError names the key."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    data = read_toml(path)
     for assignment in overrides:
         if not assignment.startswith(f"{SECTION}."):
             raise ConfigError(f"--set {assignment!r}: this job only reads [{SECTION}] (use {SECTION}.KEY=VALUE)")
@@ -73,7 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({SECTION: config.__dict__}, indent=2))
         return 0
     start = time.perf_counter()
-    metrics = train_quality_classifier(args.positives, args.negatives, config, args.output)
+    try:
+        metrics = train_quality_classifier(args.positives, args.negatives, config, args.output)
+    except (OSError, ValueError, RuntimeError) as error:  # missing or unreadable sources, too few documents,
+        # fastText diverging at this lr: each message names the file or the setting to change
+        print(f"train_quality_classifier failed: {' '.join(str(error).split())}", file=sys.stderr)
+        return 1
     with open(Path(args.output) / "training_config.json", encoding="utf-8") as stream:
         counts = json.load(stream)["counts"]
     print(f"Read {counts['positive']['read']} positive and {counts['negative']['read']} negative documents; "

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         report = train_and_write(args.input, args.output, config)
-    except (ConfigMismatchError, FileNotFoundError, ValueError) as error:
+    except (ConfigMismatchError, OSError, ValueError) as error:
         print(f"train_tokenizer failed: {error}", file=sys.stderr)
         return 1
     print(format_report(report))

@@ -32,19 +32,18 @@ take part in dedup first. The margins are conservative on purpose: on real and g
 equals the cascade-off run's (benchmarks/RESULTS.md, "End-to-end throughput (issue 10)").
 
 resiliparse runs in this process, not in the trafilatura sandbox: it is a C parser built for Common Crawl and
-has no Python recursion or backtracking to run away with; a page it cannot parse goes to the full path.
+has no Python recursion or backtracking to run away with; a page it cannot parse, or nested too deep for its
+main-content pass (pipeline/html_text.py), goes to the full path.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from resiliparse.extract.html2text import extract_plain_text
-from resiliparse.parse.html import HTMLParserException, HTMLTree
-
 from filters.langid import LABEL_PREFIX, LangidStage, normalize_for_prediction
 from filters.text import patterns
 from filters.url import UrlFilterStage
 from pipeline.config import DEDUP_STAGE, Config, config_hash
+from pipeline.html_text import fast_texts
 
 CASCADE_PREFIX = "cascade"  # drop reasons the cascade itself decides: "cascade:<rule>"
 
@@ -65,17 +64,6 @@ def visible_word_count(text: str) -> int:
 
 def non_space_chars(text: str) -> int:
     return sum(map(len, text.split()))
-
-
-def fast_texts(html: str, visible: bool, main: bool) -> tuple[str, str] | None:
-    """(all visible text, main-content text) by resiliparse from one parse; "" for the one not asked for.
-    None when resiliparse cannot parse the page (the full path then decides)."""
-    try:
-        tree = HTMLTree.parse(html)
-        return (extract_plain_text(tree, main_content=False) if visible else "",
-                extract_plain_text(tree, main_content=True) if main else "")
-    except (HTMLParserException, UnicodeError):  # UnicodeError: lone surrogates resiliparse cannot encode
-        return None
 
 
 def kept_language_probability(labels: tuple[str, ...], probs: list[float], languages: frozenset[str]) -> float:

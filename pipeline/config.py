@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import tomllib
 import types
 import typing
@@ -20,6 +21,7 @@ from typing import Any
 import tomli_w
 
 from dedup.config import DedupConfig
+from pipeline.bounds import bounded, bounds_violation, field_bounds
 from filters.heuristics import HeuristicsConfig, HeuristicsStage
 from filters.langid import LangidConfig, LangidStage
 from filters.pii import PiiConfig, PiiStage
@@ -48,7 +50,11 @@ class PipelineConfig:
     # after dedup: duplicates are found on the original text and only the kept documents pay for presidio.
     stages: tuple[str, ...] = ("extract", "langid", "url", "heuristics", "dedup", "pii")
     compute_all_signals: bool = False  # measure signals on already-dropped documents too (threshold tuning)
-    batch_rows: int = 256  # rows per Arrow record batch between stages
+    batch_rows: int = bounded(256, ge=1, le=1 << 20)  # rows per Arrow record batch between stages
+    # JSONL/Parquet texts over this many UTF-8 bytes are `input:text_too_large` before any stage measures
+    # them: the same bound as extract.max_payload_bytes for WARC pages (no real document is that long,
+    # and a stage's cost and memory grow with the text: a 50 MB text cost 2.7 GB and 67 s).
+    max_text_bytes: int = bounded(10 * 1024 * 1024, ge=1, le=1 << 31)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ def _check_value(value: Any, annotation: Any, key: str) -> Any:
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(value):  # NaN compares false with every threshold: it would silently drop all
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
         return float(value)
     if annotation is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{key}: expected an integer, got {type(value).__name__} {value!r}")
@@ -104,15 +112,25 @@ def _check_value(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
+def _check_field(field_: dataclasses.Field, value: Any, annotation: Any, key: str) -> Any:
+    """`_check_value`, then the range the field declares (`pipeline.bounds.bounded`)."""
+    value = _check_value(value, annotation, key)
+    bounds = field_bounds(field_)
+    problem = bounds_violation(value, bounds, key) if bounds is not None else None
+    if problem:
+        raise ConfigError(problem)
+    return value
+
+
 def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
     if unknown:
         where = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        raise ConfigError(f"unknown key {where!r} (known: {', '.join(sorted(names))})")
+        raise ConfigError(f"unknown key {where!r} (known: {', '.join(sorted(fields))})")
     values = {
-        name: _check_value(value, hints[name], f"{prefix}.{name}" if prefix else name)
+        name: _check_field(fields[name], value, hints[name], f"{prefix}.{name}" if prefix else name)
         for name, value in data.items()
     }
     try:
@@ -147,15 +165,23 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
+def read_toml(path: str | Path | None) -> dict[str, Any]:
+    """The TOML file's tables ({} without a file); ConfigError when it cannot be read or parsed."""
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text: {error}") from error
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file: {error.strerror or error}") from error
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
     """Read, override and validate; raises ConfigError naming the first bad key."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from error
-    config = _build(Config, apply_overrides(data, overrides or []), "")
+    config = _build(Config, apply_overrides(read_toml(path), overrides or []), "")
     stages = config.pipeline.stages
     unknown = [stage for stage in stages if stage not in KNOWN_STAGES]
     if unknown:

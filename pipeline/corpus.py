@@ -9,7 +9,6 @@ The Spark job (`pipeline.spark`) and `run_stages` call these same functions.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -23,16 +22,16 @@ from dedup.local import apply_decisions, dedup_table
 from pipeline.cascade import cascade_for
 from pipeline.config import DEDUP_STAGE, STAGE_CLASSES, Config, ConfigError, config_hash
 from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
-from pipeline.inputs import open_input
+from pipeline.inputs import TABLE_SUFFIXES, open_input  # the one list of input kinds
 from pipeline.outputs import OutputDir
-from pipeline.schema import CORE_NAMES, document_schema
+from pipeline.schema import document_schema
 from pipeline.stages import DocumentStage, batched, chain_batches
+from pipeline.tables import TableReadError, read_table_rows
 from pipeline.warc import WarcFileError, WarcRecord, iter_records
 
 EXTRACTED, DEDUP, CORPUS, REJECTED, STATS = "extracted", "dedup", "corpus", "rejected", "stats"
 DECISIONS, INDEX = f"{DEDUP}/decisions", f"{DEDUP}/index"
 DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
-TABLE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
 
 
 class AccountingError(RuntimeError):
@@ -142,27 +141,17 @@ def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dic
         tally.error = "empty input: no WARC records"
 
 
-def table_rows(path: str, tally: InputTally) -> Iterator[dict[str, Any]]:
-    """Rows of a JSONL or Parquet input with at least `id` and `text`; other core columns are kept."""
-    if path.endswith(".parquet"):
-        with open_input(path) as stream:
-            records: Iterable[dict[str, Any]] = pq.read_table(stream).to_pylist()
-    else:
-        import gzip
-
-        with open_input(path) as stream:
-            raw = stream.read()
-        raw = gzip.decompress(raw) if path.endswith(".gz") else raw
-        records = (json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip())
-    for number, record in enumerate(records):
-        tally.records_by_type["document"] += 1
-        row = {key: value for key, value in record.items() if key in CORE_NAMES}
-        row.setdefault("warc_path", path)
-        if not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str):
-            row["id"] = row["id"] if isinstance(row.get("id"), str) else f"<{path}#{number}>"
-            row["text"] = None
-            row["drop_reason"] = "input:missing_id_or_text"
-        yield row
+def table_rows(path: str, config: Config, tally: InputTally) -> Iterator[dict[str, Any]]:
+    """Rows of a JSONL, JSON or Parquet input (pipeline/tables.py): one per record, bad ones as named
+    `input:*` drops; a file that cannot be read on lands in `failed_inputs` with the rows read before."""
+    try:
+        for row in read_table_rows(path, config.pipeline.max_text_bytes):
+            tally.records_by_type["document"] += 1
+            yield row
+    except TableReadError as error:
+        tally.error = str(error)
+    if not tally.records_by_type and tally.error is None:
+        tally.error = "empty input: no records"
 
 
 def mark_repeated_ids(rows: Iterable[dict[str, Any]], reason: str) -> Iterator[dict[str, Any]]:
@@ -179,7 +168,7 @@ def process_input(path: str, config: Config, tally: InputTally) -> Iterator[pa.R
     """One input file through the stages before dedup, as record batches of the output schema."""
     schema = output_schema(config)
     if path.endswith(TABLE_SUFFIXES):
-        rows = mark_repeated_ids(table_rows(path, tally), "input:duplicate_id")
+        rows = mark_repeated_ids(table_rows(path, config, tally), "input:duplicate_id")
     else:
         rows = mark_repeated_ids(warc_rows(path, config, tally), "warc:duplicate_record_id")
     before, _ = build_stages(config)
@@ -289,7 +278,7 @@ def summarize(manifests: list[dict[str, Any]], counts: Iterable[tuple[str, str |
             broken.append(f"{path}: records_read={manifest['records_read']} != non_document={non_document} "
                           f"+ kept={kept_by_path[path]} + dropped={dropped_by_path[path]}")
     if broken:
-        raise AccountingError("accounting invariant broken:\n" + "\n".join(broken))
+        raise AccountingError("accounting invariant broken: " + "; ".join(broken))  # one line: jobs print it
     kept, dropped = sum(kept_by_path.values()), sum(dropped_by_path.values())
     return {
         "config_hash": hash_,

@@ -1,9 +1,19 @@
 """Extraction: WARC records -> Documents with main text (trafilatura), every failure a named reason.
 
 trafilatura runs in a child process (`ExtractorSandbox`): a page that loops, recurses or allocates
-without bound is cut off after `timeout_seconds` (`extract:timeout`) or by a memory cap
-(`extract:failed`), and the task carries on with a fresh child. datatrove's `ExtractorSandbox` does
-the same for the same reason; signal-based timeouts cannot interrupt lxml's C code.
+without bound is cut off after `timeout_seconds` of the child's CPU time (`extract:timeout`) or by a
+memory cap (`extract:failed`), and the task carries on with a fresh child. datatrove's `ExtractorSandbox`
+does the same for the same reason; signal-based timeouts cannot interrupt lxml's C code.
+
+The limit counts CPU seconds, not wall-clock seconds, so that a page kept on an idle machine is not
+`extract:timeout` on a busy one: the child reports the CPU time of each page and the kernel stops it
+(RLIMIT_CPU, SIGXCPU) within a second after the limit. What remains load-dependent: the CPU time of the
+same work still varies between runs and machines (shared caches, clock frequency, busy SMT siblings or
+hypervisor neighbours: on the shared 2-vCPU machine of benchmarks/extraction_under_load.py the same job
+took 3.5 CPU seconds idle and 4.9 with two CPU hogs), so a page within that margin of the limit can
+change outcome; the default limit (10 s) is ~300 times a typical page's CPU (~30 ms). And the
+wall-clock backstop (`wall_timeout_seconds`, by default max(60 s, 10 x the CPU limit)), which catches a
+child that blocks without using CPU, names its drops `extract:wall_timeout` so that they stand apart.
 """
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ import json
 import os
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -20,6 +31,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from pipeline.bounds import bounded
+from pipeline.extract_worker import REPLY_HEAD
 from pipeline.http import PayloadError, decode_html, decoded_body, looks_like_html, media_type, parse_response
 from pipeline.warc import WarcRecord
 
@@ -39,17 +52,30 @@ CRAWL_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 
 @dataclass(frozen=True)
 class ExtractConfig:
-    """Extraction settings; the trafilatura flags were chosen on the readability test pages
-    (benchmarks/RESULTS.md, "Extraction quality")."""
+    """Extraction settings; the length check and its ratios were chosen on 977 pages of four benchmarks and
+    checked on the readability test pages (benchmarks/RESULTS.md, "Extraction quality")."""
 
+    # One trafilatura preset alone (favor_precision or favor_recall), or neither: trafilatura's default preset,
+    # with the length check (pipeline/extract_strategy.py) unless length_check is false.
     favor_precision: bool = False
-    favor_recall: bool = True  # best macro token F1 on the 130 readability pages
+    favor_recall: bool = False
+    length_check: bool = True
+    # Rerun with favor_recall when the default's words are under this fraction of resiliparse's main-content
+    # words, with favor_precision when over the max.
+    length_check_min_ratio: float = 0.1
+    length_check_max_ratio: float = 1.05
     include_comments: bool = False
     include_tables: bool = True
     fast: bool = False  # trafilatura 2.x: skip the readability/justext fallbacks
-    timeout_seconds: float = 10.0  # per document, wall clock
-    memory_limit_mb: int = 2048  # address-space cap of the extraction child process
-    max_payload_bytes: int = 10 * 1024 * 1024  # larger payloads: warc:payload_too_large
+    # per document, CPU seconds of the extraction child (see the module docstring)
+    timeout_seconds: float = bounded(10.0, gt=0, le=3600)
+    # Per document, wall clock: a backstop for a child that stops without using CPU. None: max(60 s, 10 x
+    # timeout_seconds), far above what CPU-bound work takes even on a machine shared by many processes.
+    wall_timeout_seconds: float | None = bounded(None, gt=0, le=86400)
+    # Address-space cap of the extraction child process. At least 256 MB: below it the child cannot hold a
+    # 5 MB page (128 MB fails on one, <= 48 MB cannot even import trafilatura) and every page is extract:failed.
+    memory_limit_mb: int = bounded(2048, ge=256, le=1 << 20)
+    max_payload_bytes: int = bounded(10 * 1024 * 1024, ge=1, le=1 << 31)  # larger payloads: warc:payload_too_large
     html_content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
     # Cheap-first cascade (pipeline/cascade.py): before trafilatura, drop what the URL filter drops and pages
     # whose fast resiliparse text is far too short or clearly in a language that is not kept. The margins were
@@ -61,7 +87,8 @@ class ExtractConfig:
     # (the langid stage keeps a page only above langid.min_score, 0.65 by default).
     cascade_min_kept_lang_prob: float = 0.1
     cascade_lang_prefix_chars: int = 1000  # fast text characters fastText sees (its cost grows with length)
-    cascade_min_lang_chars: int = 200  # fewer non-space characters of fast main text: no language decision
+    # fewer non-space characters of fast main text: no language decision
+    cascade_min_lang_chars: int = bounded(200, ge=0)
     # Drop when all visible text has fewer words than this fraction of heuristics.gopher_quality.min_words.
     cascade_min_words_fraction: float = 0.5
 
@@ -75,6 +102,25 @@ class ExtractConfig:
             raise ValueError(f"cascade_min_words_fraction must be in [0, 1], got {self.cascade_min_words_fraction}")
         if self.cascade_lang_prefix_chars <= 0:
             raise ValueError(f"cascade_lang_prefix_chars must be > 0, got {self.cascade_lang_prefix_chars}")
+        if not 0.0 <= self.length_check_min_ratio <= self.length_check_max_ratio < float("inf"):
+            raise ValueError("need 0 <= length_check_min_ratio <= length_check_max_ratio < inf, got "
+                             f"{self.length_check_min_ratio} and {self.length_check_max_ratio}")
+
+    def wall_limit_seconds(self) -> float:
+        """The wall-clock backstop per document (see the module docstring)."""
+        if self.wall_timeout_seconds is not None:
+            return self.wall_timeout_seconds
+        return max(60.0, 10.0 * self.timeout_seconds)
+
+    def uses_length_check(self) -> bool:
+        return self.length_check and not (self.favor_precision or self.favor_recall)
+
+    def worker_settings(self) -> dict[str, Any]:
+        """What the extraction child needs (pipeline/extract_strategy.PageExtractor)."""
+        length_check = None
+        if self.uses_length_check():
+            length_check = {"min_ratio": self.length_check_min_ratio, "max_ratio": self.length_check_max_ratio}
+        return {"trafilatura": self.trafilatura_settings(), "length_check": length_check}
 
     def trafilatura_settings(self) -> dict[str, Any]:
         # `deduplicate` is never set: trafilatura keeps a process-wide cache for it, which would make a
@@ -93,7 +139,7 @@ class ExtractConfig:
 
 
 class ExtractorSandbox:
-    """trafilatura in a child process with a per-document time limit and a memory cap."""
+    """trafilatura in a child process with a per-document CPU limit, a wall-clock backstop and a memory cap."""
 
     def __init__(self, config: ExtractConfig) -> None:
         self.config = config
@@ -104,18 +150,22 @@ class ExtractorSandbox:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         command = [
             sys.executable, "-m", "pipeline.extract_worker",
-            json.dumps(self.config.trafilatura_settings()), str(self.config.memory_limit_mb * 1024 * 1024),
+            json.dumps(self.config.worker_settings()), str(self.config.memory_limit_mb * 1024 * 1024),
+            repr(self.config.timeout_seconds),
         ]
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
-    def close(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
+    def close(self) -> int | None:
+        """Stop the child; its exit status (negative: the signal that ended it), None if there was none."""
+        if self.process is None:
+            return None
+        self.process.kill()  # a no-op when it has already exited
+        returncode = self.process.wait()
+        self.process = None
+        return returncode
 
     def extract(self, html: str) -> tuple[str | None, str | None]:
-        """(text, None) on success; (None, rule) with rule no_text, timeout or failed otherwise."""
+        """(text, None) on success; (None, rule) with rule no_text, timeout, wall_timeout or failed otherwise."""
         if self.process is None or self.process.poll() is not None:
             self.process = self._start()
         self.documents_sent += 1
@@ -126,19 +176,21 @@ class ExtractorSandbox:
         except BrokenPipeError:
             self.close()
             return None, "failed"
-        ready, _, _ = select.select([self.process.stdout], [], [], self.config.timeout_seconds)
+        ready, _, _ = select.select([self.process.stdout], [], [], self.config.wall_limit_seconds())
         if not ready:
             self.close()
-            return None, "timeout"
-        head = self.process.stdout.read(5)
-        if len(head) != 5:  # the child died (segfault, OOM kill)
-            self.close()
-            return None, "failed"
-        status, size = head[:1], struct.unpack(">I", head[1:])[0]
+            return None, "wall_timeout"
+        head = self.process.stdout.read(REPLY_HEAD.size)
+        if len(head) != REPLY_HEAD.size:  # the child died: over its CPU limit (SIGXCPU), segfault, OOM kill
+            return None, "timeout" if self.close() == -signal.SIGXCPU else "failed"
+        status, cpu_seconds, size = REPLY_HEAD.unpack(head)
         data = self.process.stdout.read(size)
         if len(data) != size:  # died while answering: a cut UTF-8 sequence must not raise here
-            self.close()
-            return None, "failed"
+            return None, "timeout" if self.close() == -signal.SIGXCPU else "failed"
+        # The kernel's limit has a granularity of one second: the reported CPU time decides, whatever the
+        # child managed to return within that second.
+        if cpu_seconds > self.config.timeout_seconds:
+            return None, "timeout"
         payload = data.decode("utf-8")  # the child encodes with errors="replace": always valid UTF-8
         if status == b"T":
             return payload, None

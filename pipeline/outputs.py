@@ -13,7 +13,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.config import Config, config_hash, to_toml
-from pipeline.inputs import _filesystem
+from pipeline.inputs import _filesystem, hadoop_path, is_uri, local_uri
 
 CONFIG_FILE = "_config.toml"  # leading underscore: Spark and pyarrow datasets skip it
 PARQUET_OPTIONS = {"compression": "zstd"}  # fixed options: same rows -> same bytes
@@ -21,6 +21,10 @@ PARQUET_OPTIONS = {"compression": "zstd"}  # fixed options: same rows -> same by
 
 class ConfigMismatchError(RuntimeError):
     """An output directory already holds results made with another config."""
+
+
+class OutputPathError(ValueError):
+    """The output location cannot be used (a file, not writable, or not nameable by the engine)."""
 
 
 def inside(relative: str) -> str:
@@ -44,9 +48,14 @@ class OutputDir:
         return f"{self.root.rstrip('/')}/{inside(relative)}"
 
     def uri_of(self, relative: str) -> str:
-        """A URI engines understand whatever their default filesystem (local paths become file://)."""
-        base = self.uri if "://" in self.uri else f"file://{self.root}"
+        """A URI pyarrow (`FileSystem.from_uri`) parses back to this path: local paths become percent-encoded
+        file:// URIs, so a space, `[`, `%`, `#` or `?` in the output directory's name is itself."""
+        base = self.uri if is_uri(self.uri) else local_uri(self.root)
         return f"{base.rstrip('/')}/{inside(relative)}"
+
+    def spark_path(self, relative: str, reading: bool = False) -> str:
+        """The Hadoop path Spark reads (`reading`: glob characters escaped) or writes for `relative`."""
+        return hadoop_path(self.uri_of(relative), reading)
 
     def exists(self, relative: str) -> bool:
         return self.fs.get_file_info(self.path(relative)).type != pafs.FileType.NotFound
@@ -100,8 +109,22 @@ class OutputDir:
     def read_parquet(self, relative: str) -> pa.Table:
         return pq.read_table(self.path(relative), filesystem=self.fs)
 
-    def claim(self, config: Config, subdirs: tuple[str, ...]) -> None:
-        """Write the resolved config at the root and in each output folder; refuse another config's output."""
+    def check_writable(self, config: Config) -> None:
+        """Before any work: the directory exists or can be made, and holds no other config's output.
+
+        Raises OutputPathError (a file, no permission, a bad URI) or ConfigMismatchError.
+        """
+        kind = self.fs.get_file_info(self.root).type
+        if kind == pafs.FileType.File:
+            raise OutputPathError(f"output {self.uri!r} is a file, not a directory")
+        try:
+            self.fs.create_dir(self.root, recursive=True)
+        except OSError as error:
+            raise OutputPathError(f"output {self.uri!r} cannot be created: {error}") from error
+        self.check_config(config)
+
+    def check_config(self, config: Config) -> None:
+        """ConfigMismatchError when the directory already holds output of another config."""
         if self.exists(CONFIG_FILE):
             with self.fs.open_input_stream(self.path(CONFIG_FILE)) as stream:
                 first_line = stream.read().decode("utf-8").split("\n", 1)[0]
@@ -110,6 +133,10 @@ class OutputDir:
                     f"{self.uri} holds output of another config ({first_line.removeprefix('# ')}); "
                     f"this run's config_hash is {config_hash(config)}: use a new --output or remove the old one"
                 )
+
+    def claim(self, config: Config, subdirs: tuple[str, ...]) -> None:
+        """Write the resolved config at the root and in each output folder; refuse another config's output."""
+        self.check_config(config)
         text = to_toml(config).encode("utf-8")
         for folder in ("",) + subdirs:
             self.write_bytes(f"{folder}/{CONFIG_FILE}" if folder else CONFIG_FILE, text)

@@ -107,7 +107,7 @@ def map_inputs(spark: SparkSession, paths: list[str], unit: Callable[[str], dict
 
 def output_counts(spark: SparkSession, out: OutputDir) -> list[tuple[str, str | None, int]]:
     """(warc_path, drop_reason, rows) over corpus/ and rejected/, read back from the written files."""
-    frame = spark.read.parquet(out.uri_of(CORPUS), out.uri_of(REJECTED))
+    frame = spark.read.parquet(out.spark_path(CORPUS, reading=True), out.spark_path(REJECTED, reading=True))
     return [(r.warc_path, r.drop_reason, r["count"]) for r in frame.groupBy("warc_path", "drop_reason").count().collect()]
 
 
@@ -129,11 +129,11 @@ def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: C
     marker = f"{DEDUP}/_done.json"
     if out.exists(marker):
         return out.read_json(marker)
-    parts = [out.uri_of(f"{EXTRACTED}/{part_name(path)}.parquet") for path in inputs]
+    parts = [out.spark_path(f"{EXTRACTED}/{part_name(path)}.parquet", reading=True) for path in inputs]
     extracted = spark.read.schema(from_arrow_schema(output_schema(config))).parquet(*parts)
     rows = mark_repeated_across_inputs_frame(extracted.where(F.col("drop_reason").isNull()))
     first = rows.where(~F.col("repeat"))
-    decisions = dedup_frame(spark, first, config.dedup, out.uri_of(f"{DEDUP}/_checkpoints"),
+    decisions = dedup_frame(spark, first, config.dedup, out.spark_path(f"{DEDUP}/_checkpoints"),
                             out.uri_of(INDEX) if config.dedup.write_index else None)
     repeats = rows.where(F.col("repeat")).select(  # DECISION_SCHEMA: dropped, text and signals untouched
         "id", "text", F.lit(None).cast("string").alias("dup_cluster"), F.lit(None).cast("int").alias("dup_cluster_size"),
@@ -141,8 +141,9 @@ def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: C
         F.lit(None).cast("int").alias("repeated_chars_removed"), "warc_path")
     located = decisions.join(first.select("id", "warc_path"), "id").unionByName(repeats)
     (located.withColumn("input_part", part_column(F.col("warc_path"))).drop("warc_path")
-     .write.mode("overwrite").partitionBy("input_part").parquet(out.uri_of(DECISIONS)))
-    summary = decision_summary_frame(spark.read.schema(from_arrow_schema(DECISION_SCHEMA)).parquet(out.uri_of(DECISIONS)))
+     .write.mode("overwrite").partitionBy("input_part").parquet(out.spark_path(DECISIONS)))
+    summary = decision_summary_frame(
+        spark.read.schema(from_arrow_schema(DECISION_SCHEMA)).parquet(out.spark_path(DECISIONS, reading=True)))
     if out.exists(f"{DEDUP}/_checkpoints"):
         out.fs.delete_dir(out.path(f"{DEDUP}/_checkpoints"))
     out.write_json(marker, summary)

@@ -884,7 +884,8 @@ def write_stats(spark: Any, out: OutputDir, config: Config) -> dict[str, Any]:
         summary, tables = stats_tables(PARTIAL_SCHEMA.empty_table(), [], facts)
         write_stats_tables(out, summary, tables)
         return summary
-    frame = spark.read.option("mergeSchema", "true").parquet(out.uri_of(CORPUS), out.uri_of(REJECTED))
+    frame = spark.read.option("mergeSchema", "true").parquet(out.spark_path(CORPUS, reading=True),
+                                                             out.spark_path(REJECTED, reading=True))
     signal_types = _signal_types(to_arrow_schema(frame.schema))
     signals = list(signal_types)
 

@@ -10,7 +10,24 @@ raises `WarcFileError` after the last readable record when the file itself break
 gzip data, a file that ends inside a record, bytes that are not WARC at all), so the caller keeps what was
 readable and ledgers the rest. A record the reader cannot route (no WARC-Type, no usable Content-Length) is
 "corrupt" but keeps the header fields it could read; after a corrupt record the reader resumes at the next
-`WARC/` that starts a line or a gzip member. Work is linear in the file size whatever the member sizes.
+`WARC/` that starts a line or a gzip member. Work is linear in the file size whatever the member sizes, and
+every record consumes at least one byte, so no input makes the reader loop.
+
+Two hostile cases have a rule of their own (issue 17):
+- A header with no blank line in its first MAX_HEADER_BYTES (oversized or endless) is one corrupt record;
+  reading resumes at the next record start after its first byte: a gzip member that starts with `WARC/`
+  (with one member per record, the next member) or a line that does (plain files). Memory stays bounded
+  (the header window plus one read) and each byte is searched for the blank line once.
+- A Content-Length over the block cap cannot be checked by holding the block, so its streaming skip watches
+  for a record start inside it: a gzip member that starts with a WARC version line (writers put one record
+  in a member, or the whole file in one: a block never runs into such a member), or a version line right
+  after a record end (`\r\n\r\nWARC/1.1\r\n`). The member start proves the length lies. The other could be
+  payload text (a page quoting a WARC), so when the declared end is at most the cap away the bytes up to it
+  are held and checked as under the cap: a clean end there means a true over-cap block (`too_large`). If
+  the end is not clean, the file ends first, or the end is further (it cannot be held), the length lies:
+  one corrupt record ("corrupt: Content-Length does not match the block", as under the cap), and reading
+  resumes at the record found. So a true over-cap block that quotes a whole WARC record more than the cap
+  before its end is read as a lie; a true over-cap block is never held in memory.
 """
 from __future__ import annotations
 
@@ -28,6 +45,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 NEXT_RECORD = b"\r\n\r\nWARC/"  # what follows a block whose Content-Length is right
 RECORD_END = b"\r\n\r\n"  # the two CRLFs that end every record (WARC 1.1, section 4)
 CONTENT_LENGTH = re.compile(r"[0-9]+")  # ASCII digits only: int() would also take "+5", "5_0" and "٥"
+VERSION_LINE = re.compile(rb"WARC/[0-9]{1,4}\.[0-9]{1,4}\r?\n")  # how a record inside a lying block must start
+LOOKAHEAD_BYTES = 16  # bytes past a candidate record start needed to match VERSION_LINE
+HEADER_WINDOW_BYTES = MAX_HEADER_BYTES + len(RECORD_END)  # a header's blank line must start inside this
 
 
 class WarcFileError(Exception):
@@ -121,6 +141,7 @@ class _Buffer:
         self.first_member = 0  # index of the member `data[0]` is in; earlier ones are done with
         self.exhausted = False
         self.error: WarcFileError | None = None
+        self.no_header_end_before = 0  # stream position: no blank line starts before it (see _header_end)
 
     def fill(self) -> bool:
         """Append one more decoded chunk; False at the end of the stream or at a file-level error."""
@@ -200,13 +221,20 @@ def _parse_header(raw: bytes) -> tuple[str, dict[str, str]]:
     return version, headers
 
 
-def _find_header_end(data: bytearray) -> tuple[int, int]:
-    """Index of the blank line ending a header block and its length; (-1, 0) if not yet seen."""
-    crlf = data.find(b"\r\n\r\n", 0, MAX_HEADER_BYTES + 4)
-    lf = data.find(b"\n\n", 0, MAX_HEADER_BYTES + 2)
-    if crlf >= 0 and (lf < 0 or crlf < lf):
-        return crlf, 4
-    return (lf, 2) if lf >= 0 else (-1, 0)
+def _header_end(buffer: _Buffer) -> tuple[int, int]:
+    """The blank line ending the header at buffer[0] (index, length), filling as needed; (-1, 0) if none is
+    in HEADER_WINDOW_BYTES or the input ends first. Bytes searched for an earlier header are not searched
+    again: after an oversized header the next one may start a line later (quadratic if re-searched)."""
+    while True:
+        start = max(buffer.no_header_end_before - buffer.consumed - (len(RECORD_END) - 1), 0)
+        stop = min(len(buffer.data), HEADER_WINDOW_BYTES)
+        crlf, lf = buffer.data.find(b"\r\n\r\n", start, stop), buffer.data.find(b"\n\n", start, stop)
+        end, sep = (crlf, 4) if crlf >= 0 and (lf < 0 or crlf < lf) else (lf, 2)
+        if end >= 0:  # a blank line that starts past the header cap ends an oversized header
+            return (end, sep) if end <= MAX_HEADER_BYTES else (-1, 0)
+        buffer.no_header_end_before = max(buffer.no_header_end_before, buffer.consumed + stop)
+        if stop >= HEADER_WINDOW_BYTES or not buffer.fill():
+            return -1, 0
 
 
 def _next_header(buffer: _Buffer, position: int) -> int:
@@ -299,16 +327,15 @@ def _records(buffer: _Buffer, max_block_bytes: int) -> Iterator[WarcRecord]:
             if not _resync(buffer):
                 return
             continue
-        end, sep = _find_header_end(buffer.data)
-        while end < 0 and len(buffer.data) <= MAX_HEADER_BYTES and buffer.fill():
-            end, sep = _find_header_end(buffer.data)
+        end, sep = _header_end(buffer)
         if end < 0:
-            if buffer.exhausted:
+            if buffer.exhausted and len(buffer.data) < HEADER_WINDOW_BYTES:  # the input ends inside a header
                 _file_ends_inside(buffer, offset)
                 yield _cut_header(offset, bytes(buffer.data))
                 buffer.consume(len(buffer.data))
                 return
-            yield WarcRecord(offset, "", error="corrupt: no end of the WARC header")
+            yield WarcRecord(offset, "", error=f"corrupt: no end of the WARC header in its first {MAX_HEADER_BYTES} bytes")
+            buffer.consume(1)  # resume after this record's start, not at it
             if not _resync(buffer):
                 return
             continue
@@ -330,16 +357,14 @@ def _records(buffer: _Buffer, max_block_bytes: int) -> Iterator[WarcRecord]:
                 return
             continue
         if declared > max_block_bytes:
-            remaining = declared
-            while remaining:
-                if not buffer.data and not buffer.fill():
-                    _file_ends_inside(buffer, offset)
-                    yield WarcRecord(offset, record_type, headers, b"", declared - remaining,
-                                     _typed("truncated", record_type))
-                    return
-                step = min(remaining, len(buffer.data))
-                buffer.consume(step)
-                remaining -= step
+            skipped, lies = _skip_block(buffer, declared, max_block_bytes)
+            if lies:
+                yield WarcRecord(offset, record_type, headers, error="corrupt: Content-Length does not match the block")
+                continue
+            if skipped < declared:
+                _file_ends_inside(buffer, offset)
+                yield WarcRecord(offset, record_type, headers, b"", skipped, _typed("truncated", record_type))
+                return
             yield WarcRecord(offset, record_type, headers, b"", declared, _typed("too_large", record_type))
             continue
         buffer.ensure(declared + len(NEXT_RECORD))
@@ -363,6 +388,68 @@ def _records(buffer: _Buffer, max_block_bytes: int) -> Iterator[WarcRecord]:
         block = bytes(buffer.data[:declared])
         buffer.consume(declared)
         yield WarcRecord(offset, record_type, headers, block, declared, _typed(None, record_type))
+
+
+def _record_start_inside(buffer: _Buffer, start: int, stop: int) -> tuple[int, bool]:
+    """First index in [start, stop) where a record starts inside a block, and whether a gzip member starts
+    there; (-1, False) if none. Needs data[start - 4:] and LOOKAHEAD_BYTES past `stop` (or the input end)."""
+    data = buffer.data
+    found = -1
+    search = max(start - len(RECORD_END), 0)
+    while (at := data.find(RECORD_END + b"WARC/", search, stop + len(RECORD_END))) >= 0:
+        if VERSION_LINE.match(data, at + len(RECORD_END)):
+            found = at + len(RECORD_END)
+            break
+        search = at + 1
+    for member_start in buffer.member_starts(start):
+        if member_start >= stop or (found >= 0 and member_start > found):
+            break
+        if VERSION_LINE.match(data, member_start):
+            return member_start, True
+    return found, False
+
+
+def _skip_block(buffer: _Buffer, declared: int, hold_bytes: int) -> tuple[int, bool]:
+    """Consume a block over the cap without holding it, unless a record starts inside it (see the module
+    docstring). Returns the bytes consumed (< `declared`: the input ended) and whether the length lies; on
+    a lie the buffer starts at the record found."""
+    skipped = 0  # block bytes consumed
+    start = 0  # buffer index from which record starts are still to be searched
+    while True:
+        end = declared - skipped  # buffer index where the declared block ends
+        ready = len(buffer.data) - (0 if buffer.exhausted else LOOKAHEAD_BYTES)
+        stop = min(end, ready)
+        if stop > start:
+            found, at_member = _record_start_inside(buffer, start, stop)
+            if found >= 0:
+                buffer.consume(found)
+                if not at_member and _block_ends_at(buffer, end - found, hold_bytes):
+                    return declared, False
+                return skipped + found, True
+            start = stop
+        if end <= ready or buffer.exhausted:  # searched to the declared end, or to the end of the input
+            step = min(end, len(buffer.data))
+            buffer.consume(step)
+            return skipped + step, False
+        drop = max(start - len(RECORD_END), 0)  # keep a tail: a record end may straddle the next read
+        buffer.consume(drop)
+        skipped += drop
+        start -= drop
+        buffer.fill()
+
+
+def _block_ends_at(buffer: _Buffer, end: int, hold_bytes: int) -> bool:
+    """Whether a block whose declared end is at index `end`, past a record start found at index 0, really
+    ends there (checked as under the cap, if at most `hold_bytes` away). True consumes it to its end."""
+    if end > hold_bytes or not buffer.ensure(end):
+        return False
+    buffer.ensure(end + len(NEXT_RECORD))
+    if not _ends_cleanly(buffer, end):
+        return False
+    if any(VERSION_LINE.match(buffer.data, m) for m in buffer.member_starts(1) if m < end):
+        return False  # a gzip member start inside proves the length wrong whatever the end looks like
+    buffer.consume(end)
+    return True
 
 
 def _file_ends_inside(buffer: _Buffer, offset: int) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: one local Spark session per test run, and builders for small WARC files."""
+"""Shared fixtures: one local Spark session and one local Ray per test run, and builders for small WARC files."""
 from __future__ import annotations
 
 import os
@@ -60,6 +60,24 @@ def spark():
     )
     yield session
     session.stop()
+
+
+def start_local_ray(num_cpus: int = 2) -> None:
+    """Start a Ray of this process's own (no dashboard). `address="local"`: ray.init() without an address
+    attaches to whatever cluster RAY_ADDRESS names, so a variable left in a shell would run the tests there."""
+    import ray
+
+    ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray for the whole test run (2 CPUs), started on first use."""
+    ray = pytest.importorskip("ray")
+    start_local_ray()
+    yield ray
+    ray.shutdown()
 
 
 @pytest.fixture

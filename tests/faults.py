@@ -243,6 +243,23 @@ def _request(name: str) -> bytes:
                        ("WARC-Date", DATE), ("WARC-Target-URI", url(name)), ("Content-Length", str(len(block)))], block)
 
 
+def _oversized_header(name: str) -> bytes:
+    """A response whose header block is over the reader's 64 KiB cap (one 70 KB header line)."""
+    record = good(name)
+    return record.replace(b"\r\n", b"\r\nX-Oversized: " + b"o" * 70_000 + b"\r\n", 1)
+
+
+def _endless_header_chunks() -> Iterator[bytes]:
+    """A kept record, then a header of 10 MB of lines that never ends before the end of the file (streamed)."""
+    yield info() + good("endless-header-ok") + b"WARC/1.1\r\nWARC-Type: response\r\n"
+    line = b"X-Endless: " + b"e" * 40 + b"\r\n"
+    for _ in range(10):
+        yield line * (READ_CHUNK_BYTES // len(line))
+
+
+LIE_PAST_CAP_BYTES = 2 * MAX_PAYLOAD_BYTES  # a Content-Length that lies above the cap
+
+
 FRENCH = "Le café crème coûte deux euros à la gare, déjà très cher pour un matin d'été au bord du lac. "
 DUPLICATE_ID = record_id_for("fault-duplicate")
 PNG = b"\x89PNG\r\n\x1a\n" + random.Random(3).randbytes(6000)
@@ -367,6 +384,29 @@ FAULTS: tuple[Fault, ...] = (
           ((url("cut-in-header-ok"), KEPT), (url("cut-in-header"), TRUNCATED)),
           file_error=f"WarcFileError: truncated WARC record at byte {_cut_in_header_at()}: the file ends inside it"),
     Fault("not_warc_in_gzip", "not_warc_in_gzip.warc.gz", raw(_not_warc_in_gzip), {"unreadable": 1}, ((None, CORRUPT),)),
+    # Issue 17: inputs that once stopped the reader making progress or threw the rest of the file away.
+    Fault("oversized_header_gzip", "oversized_header_gzip.warc.gz",
+          members(info(), _oversized_header("oversized-header-gz"), good("oversized-header-gz-next")),
+          {"warcinfo": 1, "unreadable": 1, "response": 1}, ((None, CORRUPT), (url("oversized-header-gz-next"), KEPT))),
+    Fault("oversized_header_plain", "oversized_header_plain.warc",
+          plain(info(), _oversized_header("oversized-header"), good("oversized-header-next")),
+          {"warcinfo": 1, "unreadable": 1, "response": 1}, ((None, CORRUPT), (url("oversized-header-next"), KEPT))),
+    Fault("endless_header", "endless_header.warc", _endless_header_chunks, {"warcinfo": 1, "response": 1, "unreadable": 1},
+          ((url("endless-header-ok"), KEPT), (None, CORRUPT)), kept_text={url("endless-header-ok"): phrase("endless-header-ok")},
+          large=True),
+    Fault("lying_length_past_cap_gzip", "lying_length_past_cap_gzip.warc.gz",
+          members(info(), _length_off_by("lie-past-cap-gz", LIE_PAST_CAP_BYTES), good("lie-past-cap-gz-next"),
+                  good("lie-past-cap-gz-last")),
+          {"warcinfo": 1, "unreadable": 1, "response": 2},
+          ((url("lie-past-cap-gz"), CORRUPT), (url("lie-past-cap-gz-next"), KEPT), (url("lie-past-cap-gz-last"), KEPT)),
+          columns={url("lie-past-cap-gz"): {"id": record_id_for("fault-lie-past-cap-gz")}}),
+    Fault("lying_length_past_cap_plain", "lying_length_past_cap_plain.warc",
+          plain(info(), _length_off_by("lie-past-cap", LIE_PAST_CAP_BYTES), good("lie-past-cap-next"),
+                good("lie-past-cap-last")),
+          {"warcinfo": 1, "unreadable": 1, "response": 2},
+          ((url("lie-past-cap"), CORRUPT), (url("lie-past-cap-next"), KEPT), (url("lie-past-cap-last"), KEPT)),
+          columns={url("lie-past-cap"): {"id": record_id_for("fault-lie-past-cap")}},
+          kept_text={url("lie-past-cap-last"): phrase("lie-past-cap-last")}),
 )
 
 

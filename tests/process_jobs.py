@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.kill_trials import Setup, run_to_completion, short_temp_dir
+from benchmarks.kill_trials import Setup, kill_session, log_tail, run_to_completion, short_temp_dir
 from pipeline.warc_writer import write_warc
 from tests.conftest import info, request, response
 
@@ -115,3 +116,25 @@ def wait_until(ready: Callable[[], bool], timeout_s: float, what: str, log: Path
             raise TimeoutError(f"{what} not ready after {timeout_s} s\n{tail}")
         time.sleep(0.5)
 
+
+def run_and_kill_when(command: list[str], env: dict[str, str], ready: Callable[[], bool], log: Path,
+                      timeout_s: float = 600) -> int:
+    """Start `command` in a session of its own and kill the whole session (benchmarks/kill_trials.py's
+    SIGSTOP-then-SIGKILL) as soon as `ready()` holds, polled every 20 ms: a kill at a chosen phase of the
+    work, however loaded the machine. Returns how many processes were killed; raises with the log's tail
+    when the command ends first (the phase was never seen) or runs past `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    with open(log, "ab") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        while not ready():
+            if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is None:
+                    kill_session(process.pid)
+                process.wait()
+                raise RuntimeError(f"{command[:3]} ended or timed out (status {process.returncode}) before the "
+                                   f"kill point; log {log}:\n{log_tail(log)}")
+            time.sleep(0.02)
+        killed = kill_session(process.pid)
+        process.wait()
+    return killed

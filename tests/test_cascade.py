@@ -221,3 +221,20 @@ def test_kept_language_probability_sums_the_kept_labels():
     labels = ("__label__de", "__label__en", "__label__nl")
     assert kept_language_probability(labels, [0.7, 0.2, 0.1], frozenset({"en", "nl"})) == pytest.approx(0.3)
     assert kept_language_probability(labels, [0.7, 0.2, 0.1], frozenset({"fr"})) == 0.0
+
+
+def test_page_nested_too_deep_goes_to_the_full_path_without_hanging(url_lists):
+    # resiliparse's main-content pass runs in this process and would take hours on 100,000 nested elements;
+    # the cascade must hand such a page to the sandboxed full path instead (pipeline/html_text.py)
+    import signal
+
+    def expire(signum, frame):
+        raise TimeoutError("the cascade did not return within 60 s")
+    deep = "<html><body>" + "<div>" * 100_000 + "<p>" + "Some words in the deep. " * 40 + "</p>" + "</div>" * 100_000
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(60)
+    try:
+        assert cascade_for(make_config(True, url_lists)).check("https://site.example/deep", deep) is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

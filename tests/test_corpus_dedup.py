@@ -1,18 +1,21 @@
 """The dedup stage inside the corpus job: Spark (`build_corpus`) and in-process (`run_stages`) give the same
-rows; duplicates found across inputs, a record id seen twice, repeated lines, resume, and a later run
-de-duplicated against the index of an earlier one."""
+rows; duplicates found across inputs, a record id seen twice, repeated lines, resume, a later run
+de-duplicated against the index of an earlier one, and the accounting check firing inside both jobs."""
 from __future__ import annotations
 
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+import jobs.build_corpus
 from jobs import run_stages
 from pipeline.config import load_config
+from pipeline.corpus import AccountingError, part_name
 from pipeline.spark import build_corpus
 from tests.test_build_corpus import file_digests
 
@@ -156,3 +159,57 @@ def test_a_later_run_is_deduplicated_against_the_earlier_index(spark, spark_run,
         ("c.jsonl", "school"): ("dedup:exact_duplicate", "school"),
         ("c.jsonl", "mill"): ("dedup:exact_duplicate", "mill"),
     }
+
+
+# ---- the accounting check inside the jobs ---------------------------------------------------------------
+# a.jsonl: 4 records read, all documents; kept "pond" and "bakery"; dropped "pond-shouting" (exact duplicate)
+# and the second "bakery" (input:duplicate_id), by construction (test_each_document_gets_its_expected_fate).
+A_RECORDS, A_KEPT, A_DROPPED = 4, 2, 2
+
+
+def accounting_line(job: str, path: str, kept: int, dropped: int) -> str:
+    return (f"{job} failed: accounting invariant broken: {path}: records_read={A_RECORDS} != non_document=0 "
+            f"+ kept={kept} + dropped={dropped}")
+
+
+def test_build_corpus_rerun_over_a_part_that_lost_a_row_fails_naming_the_file(spark, spark_run, inputs, tmp_path,
+                                                                               monkeypatch, capsys):
+    """A committed part lost a row after its run (a disk fault, an interrupted copy or sync of the output):
+    its completion marker still says done, so the rerun redoes nothing, and the summary, counted from the
+    written files, is what must notice."""
+    out = tmp_path / "out"
+    shutil.copytree(spark_run, out)
+    part = out / "rejected" / f"{part_name(inputs[0])}.parquet"
+    rows = pq.read_table(part)
+    assert rows.num_rows == A_DROPPED
+    pq.write_table(rows.slice(1), part)
+    monkeypatch.setattr(spark, "stop", lambda: None)  # main() stops its session; this one serves the module
+    monkeypatch.setattr(jobs.build_corpus, "spark_session", lambda name: spark)
+    capsys.readouterr()
+    assert jobs.build_corpus.main(["--input", *inputs, "--output", str(out), "--set", STAGES]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [accounting_line("build_corpus", inputs[0], A_KEPT, A_DROPPED - 1)]
+    assert captured.out == ""
+    # the same through the function, with the whole part gone: kept rows of b.jsonl are not counted at all
+    (out / "corpus" / f"{part_name(inputs[1])}.parquet").unlink()
+    with pytest.raises(AccountingError, match=re.escape(f"{inputs[1]}: records_read=3 != non_document=0 + kept=0 "
+                                                  f"+ dropped=2")):
+        build_corpus(spark, inputs, str(out), CONFIG)
+
+
+def test_run_stages_whose_global_stage_loses_a_row_fails_naming_the_file(inputs, tmp_path, monkeypatch, capsys):
+    """run_stages holds everything in one process, so nothing outside can damage its parts; the fault it can
+    meet is a global stage that loses a row between the written documents and the summary (e.g. a join by id
+    that drops rows): dedup_run here returns its rows less one of a.jsonl's."""
+    real_dedup_run = run_stages.dedup_run
+
+    def losing_dedup_run(*args, **kwargs):
+        table = real_dedup_run(*args, **kwargs)
+        lost = table.column("id").to_pylist().index("pond-shouting")
+        return table.take([i for i in range(table.num_rows) if i != lost])
+
+    monkeypatch.setattr(run_stages, "dedup_run", losing_dedup_run)
+    capsys.readouterr()
+    assert run_stages.main(["--stages", "extract,dedup", "--input", *inputs, "--output", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [accounting_line("run_stages", inputs[0], A_KEPT, A_DROPPED - 1)]
+    assert not (tmp_path / "stats" / "summary.json").exists()

@@ -302,6 +302,39 @@ def test_exact_duplicates_keep_best_quality_then_lowest_id():
     assert summary_line(summary).startswith("Dedup kept 3 of 7 documents (42.9%); dropped: 4 dedup:exact_duplicate")
 
 
+def null_score_clusters(rng: random.Random) -> list[dict]:
+    """An exact and a near cluster in which the lowest id has no score and another member scores 0.0: a
+    missing score (null or NaN) ranks below every score, 0.0 and negative ones included. Shared with
+    test_dedup_spark.py, so both engines are held to the rule."""
+    exact, near = words(rng, 120), words(rng, 400)
+    return [
+        {"id": "null-exact-a", "text": " ".join(exact), "quality_score": None},
+        {"id": "null-exact-b", "text": " ".join(exact).upper(), "quality_score": float("nan")},
+        {"id": "null-exact-c", "text": " ".join(exact) + " !", "quality_score": 0.0},
+        {"id": "null-near-a", "text": " ".join(variant(near, rng, 1)), "quality_score": None},
+        {"id": "null-near-b", "text": " ".join(near), "quality_score": -0.0},
+        {"id": "null-near-c", "text": " ".join(variant(near, rng, 2)), "quality_score": -0.5},
+    ]
+
+
+# the representative and reason of each member of null_score_clusters (independent of the code: the rule)
+NULL_SCORE_FATES = {
+    "null-exact-a": ("null-exact-c", REASON_EXACT), "null-exact-b": ("null-exact-c", REASON_EXACT),
+    "null-exact-c": ("null-exact-c", None),
+    "null-near-a": ("null-near-b", REASON_NEAR), "null-near-b": ("null-near-b", None),
+    "null-near-c": ("null-near-b", REASON_NEAR),
+}
+
+
+def test_a_missing_quality_score_ranks_below_zero():
+    rows = null_score_clusters(random.Random(6))
+    near = [row["text"].split() for row in rows if row["id"].startswith("null-near")]
+    # near copies by construction, far above the 0.5 threshold
+    assert all(true_jaccard(" ".join(near[1]), " ".join(other)) > 0.9 for other in (near[0], near[2]))
+    got = by_id(dedup_table(table(rows), DedupConfig()))
+    assert {k: (v["dup_cluster"], v["dedup_drop_reason"]) for k, v in got.items()} == NULL_SCORE_FATES
+
+
 def test_representative_does_not_depend_on_input_order():
     rng = random.Random(4)
     rows = []

@@ -1,9 +1,9 @@
 """De-duplication, Spark path: the same decisions and index as the single-machine path.
 
 One Spark run with the default config (verification on) over a corpus that exercises every branch
-(exact and near groups with quality scores, a chain, documents without letters, earlier drops,
-boilerplate lines, a previous run's index), with the input split into shuffled partitions; its
-decisions and written index must equal the local ones. A second, smaller run covers the switches off.
+(exact and near groups with quality scores, a missing score against 0.0, a chain, documents without
+letters, earlier drops, boilerplate lines, a previous run's index), with the input split into shuffled
+partitions; its decisions and written index must equal the local ones. A second, smaller run covers the switches off.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from dedup.decisions import REASON_EXACT, REASON_LINES, REASON_NEAR
 from dedup.decisions import decision_summary
 from dedup.local import apply_decisions, dedup_table
 from dedup.lsh import connected_components
-from tests.test_dedup import BOILERPLATE, SCHEMA, chain_texts, table, variant, words
+from tests.test_dedup import (BOILERPLATE, NULL_SCORE_FATES, SCHEMA, chain_texts, null_score_clusters, table, variant,
+                               words)
 
 SPARK_SCHEMA = "id string, text string, drop_reason string, quality_score double"
 
@@ -45,6 +46,7 @@ def corpus() -> tuple[list[dict], list[dict]]:
     rows += [{"id": "old-exact", "text": old[1]["text"].lower()},
              {"id": "old-near", "text": " ".join(variant(old[2]["text"].split(), rng, 1))},
              {"id": "old0", "text": old[0]["text"]}]
+    rows += null_score_clusters(rng)  # a missing score below 0.0
     return old, rows
 
 
@@ -101,6 +103,8 @@ def test_spark_decisions_equal_local(runs):
     assert got["boiler-only"]["dedup_drop_reason"] == REASON_LINES
     assert got["b0"]["repeated_lines_removed"] == 2 and got["b1"]["repeated_lines_removed"] == 2
     assert "dropped" not in got and got["empty"]["dup_cluster_size"] == 1
+    spark_fates = {k: (v["dup_cluster"], v["dedup_drop_reason"]) for k, v in rows_by_id(runs["spark"]).items()}
+    assert {k: v for k, v in spark_fates.items() if k in NULL_SCORE_FATES} == NULL_SCORE_FATES
 
 
 def test_spark_index_equals_local_index(runs):

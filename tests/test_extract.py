@@ -8,6 +8,8 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.corpus import InputTally, process_input
+from pipeline.extract import ExtractConfig, ExtractorSandbox
+from pipeline.extract_strategy import PageExtractor, length_check_preset
 from pipeline.warc_writer import gzip_member
 from tests.conftest import ARTICLE, info, request, response
 
@@ -104,14 +106,97 @@ def test_gzip_of_something_else_is_one_unreadable_record(tmp_path):
 
 def test_timeout_and_failure_are_named_and_the_next_document_still_extracts(make_warc):
     path = make_warc([response("a", ARTICLE), response("b", ARTICLE)])
-    # The child imports trafilatura before reading its first request: 1 ms cannot be met.
-    rows, _ = run(path, "extract.timeout_seconds=0.001")
+    # The limit counts the child's CPU seconds per page: no page extracts in a microsecond.
+    rows, _ = run(path, "extract.timeout_seconds=0.000001")
     assert [row["drop_reason"] for row in rows] == ["extract:timeout", "extract:timeout"]
     # 8 MB of address space is too little to start Python with lxml: the child dies, the document is named.
-    rows, _ = run(path, "extract.memory_limit_mb=8")
+    # (the config refuses less than 256 MB for that reason, so the dataclass is built directly here)
+    base = load_config(None, ["pipeline.stages=['extract']"])
+    starved = dataclasses.replace(base, extract=dataclasses.replace(base.extract, memory_limit_mb=8))
+    rows = [row for batch in process_input(path, starved, InputTally(path)) for row in batch.to_pylist()]
     assert {row["drop_reason"] for row in rows} == {"extract:failed"}
     rows, _ = run(path)
     assert [row["drop_reason"] for row in rows] == [None, None]
+
+
+def heavy_page(n_paragraphs: int) -> str:
+    """A page that costs trafilatura seconds of CPU (about 10 s at 12,000 paragraphs on the reference machine)."""
+    return "<html><body><article>" + "".join(
+        f"<div class='c{i % 7}'><p>Paragraph {i} tells how the garden club planted row {i} of beans and "
+        f"<a href='/p{i}'>link {i}</a> near the fence, with <b>notes</b> on soil {i % 13}.</p></div>"
+        for i in range(n_paragraphs)
+    ) + "</article></body></html>"
+
+
+def test_a_page_over_the_cpu_limit_is_stopped_by_the_kernel_and_the_next_one_extracts():
+    """RLIMIT_CPU ends a page that runs on: the child dies by SIGXCPU within a second of CPU after the limit
+    (trafilatura alone would take ~10 s here), the page is extract:timeout and a fresh child takes the next."""
+    base = load_config(None, ["pipeline.stages=['extract']", "extract.timeout_seconds=0.1"]).extract
+    sandbox = ExtractorSandbox(base)
+    try:
+        assert sandbox.extract(heavy_page(12_000)) == (None, "timeout")
+        assert sandbox.process is None  # the child was killed (a reply over the limit would have kept it)
+        text, rule = sandbox.extract(ARTICLE)
+        assert rule is None and "we planted beans along the south fence" in text
+    finally:
+        sandbox.close()
+
+
+def test_the_wall_clock_backstop_has_its_own_reason(make_warc):
+    # The child imports trafilatura before it can answer: a millisecond of wall clock cannot be met.
+    rows, _ = run(make_warc([response("a", ARTICLE)]), "extract.wall_timeout_seconds=0.001")
+    assert [row["drop_reason"] for row in rows] == ["extract:wall_timeout"]
+    assert ExtractConfig(timeout_seconds=2.0).wall_limit_seconds() == 60.0  # max(60 s, 10 x the CPU limit)
+    assert ExtractConfig(timeout_seconds=30.0).wall_limit_seconds() == 300.0
+    assert ExtractConfig(wall_timeout_seconds=7.0).wall_limit_seconds() == 7.0
+
+
+@pytest.mark.parametrize("first_words, reference_words, preset", [
+    (19, 100, "favor_recall"),  # under 0.2 x the reference
+    (20, 100, None),  # on the bounds: the default's text stands
+    (105, 100, None),
+    (106, 100, "favor_precision"),  # over 1.05 x the reference
+    (0, 100, "favor_recall"),  # the default found nothing
+    (500, 0, None),  # resiliparse found nothing: no reference, no rerun
+])
+def test_length_check_preset(first_words, reference_words, preset):
+    assert length_check_preset(first_words, reference_words, min_ratio=0.2, max_ratio=1.05) == preset
+
+
+class FakeTrafilatura:
+    """Stands in for trafilatura.extract: a text per preset, and the presets it was called with."""
+
+    def __init__(self, texts: dict[str | None, str]) -> None:
+        self.texts, self.presets = texts, []
+
+    def __call__(self, html: str, **settings) -> str:
+        preset = "favor_precision" if settings["favor_precision"] else "favor_recall" if settings["favor_recall"] else None
+        self.presets.append(preset)
+        return self.texts[preset]
+
+
+@pytest.mark.parametrize("default_words, expected_presets", [
+    (5, [None, "favor_recall"]), (50, [None]), (200, [None, "favor_precision"]),
+])
+def test_page_extractor_reruns_with_the_preset_the_length_check_names(default_words, expected_presets):
+    extractor = PageExtractor(ExtractConfig().worker_settings())
+    fake = FakeTrafilatura({None: "w " * default_words, "favor_recall": "recall", "favor_precision": "precision"})
+    extractor._extract, extractor._fast_texts = fake, lambda html, visible, main: ("", "r " * 100)
+    text = extractor.extract("<html></html>")
+    assert fake.presets == expected_presets and extractor.calls == len(expected_presets)
+    assert text == {None: "w " * default_words, "favor_recall": "recall", "favor_precision": "precision"}[expected_presets[-1]]
+
+
+@pytest.mark.parametrize("overrides, length_check", [
+    ([], {"min_ratio": 0.1, "max_ratio": 1.05}),
+    (["extract.length_check=false"], None),
+    (["extract.favor_recall=true"], None),  # a preset flag runs that preset alone
+    (["extract.favor_precision=true"], None),
+])
+def test_worker_settings_run_the_length_check_only_on_the_default_preset(overrides, length_check):
+    settings = load_config(None, overrides).extract.worker_settings()
+    assert settings["length_check"] == length_check
+    assert "deduplicate" not in settings["trafilatura"]
 
 
 def test_charset_columns_record_how_the_page_was_decoded(make_warc):
@@ -125,5 +210,6 @@ def test_jsonl_input_rows_pass_through_with_missing_fields_named(tmp_path):
     path = tmp_path / "docs.jsonl"
     path.write_text('{"id": "a", "text": "hello"}\n{"text": "no id"}\n')
     rows, tally = run(str(path))
-    assert [(r["id"], r["drop_reason"]) for r in rows] == [("a", None), (f"<{path}#1>", "input:missing_id_or_text")]
+    # a synthetic id names the 1-based line (pipeline/tables.py)
+    assert [(r["id"], r["drop_reason"]) for r in rows] == [("a", None), (f"<{path}#2>", "input:missing_id_or_text")]
     assert tally.records_by_type["document"] == 2

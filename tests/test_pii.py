@@ -131,11 +131,117 @@ def test_private_ips_scrubbed_when_not_kept():
                        "text": "Gateway <IP_ADDRESS>, example <IP_ADDRESS>, loopback <IP_ADDRESS>."}
 
 
+# Issue 17: (range, an address inside it, addresses just outside it). Inside: kept with keep_private_ips
+# (the default), scrubbed without; outside: scrubbed either way.
+IP_RANGES = [
+    ("172.16.0.0/12", "172.31.255.254", ("172.32.0.1", "172.15.255.254")),
+    ("100.64.0.0/10", "100.127.255.254", ("100.128.0.1", "100.63.255.254")),
+    ("169.254.0.0/16", "169.254.10.20", ("169.255.0.1", "169.253.255.254")),
+    ("192.0.2.0/24", "192.0.2.55", ("192.0.3.1", "192.0.1.254")),
+    ("198.51.100.0/24", "198.51.100.7", ("198.51.101.1", "198.51.99.254")),
+    ("203.0.113.0/24", "203.0.113.9", ("203.0.114.1", "203.0.112.254")),
+    ("2001:db8::/32", "2001:db8:ffff::1", ("2001:db9::1", "2001:db7:ffff::1")),
+]
+
+
+@pytest.mark.parametrize("network, inside, outside", IP_RANGES, ids=[row[0] for row in IP_RANGES])
+def test_private_and_documentation_ranges(network, inside, outside):
+    keep = PiiStage(PiiConfig(entities=("IP_ADDRESS",)))
+    scrub_all = PiiStage(PiiConfig(entities=("IP_ADDRESS",), keep_private_ips=False))
+    text = f"Seen from {inside} and from {outside[0]}, then {outside[1]}."
+    assert keep.measure({"text": text}) == {"pii_ip_address_count": 2, "pii_total_count": 2,
+                                            "text": f"Seen from {inside} and from <IP_ADDRESS>, then <IP_ADDRESS>."}
+    scrubbed = "Seen from <IP_ADDRESS> and from <IP_ADDRESS>, then <IP_ADDRESS>."
+    assert scrub_all.measure({"text": text}) == {"pii_ip_address_count": 3, "pii_total_count": 3, "text": scrubbed}
+
+
 def test_phone_words_decide_weak_formats(stage):
     assert scrub(stage, "Locker 785 8949 is on the left.")[1] == counts()
     assert scrub(stage, "Call 785 8949 after six.") == ("Call <PHONE_NUMBER> after six.", counts(phone=1))
     assert scrub(stage, "Tel. 73 448 266") == ("Tel. <PHONE_NUMBER>", counts(phone=1))
     assert scrub(stage, "A crowd of 73 448 266 people.")[1] == counts()  # thousands grouping, no phone word
+
+
+# ------------------------------------------------------------------------------------ issue 18: cards by Luhn
+
+CARDS_IN_CONTEXT = [
+    # legacy 15-digit JCB (2131, 1800): no issuer prefix of today, Luhn-valid, card words around
+    ("My JCB card 213194580730210 expires 04/27.", "My JCB card <CREDIT_CARD> expires 04/27."),
+    ("Charged to card 1800 573681 93035 twice.", "Charged to card <CREDIT_CARD> twice."),
+    # 16 digits starting with 35 outside JCB's 3528-3589
+    ("Paid with my debit card 3509-6426-2129-9725 yesterday.", "Paid with my debit card <CREDIT_CARD> yesterday."),
+    ("cc: 3521.2003.3224.5380 exp: 09/29 cvv: 123", "cc: <CREDIT_CARD> exp: 09/29 cvv: 123"),
+    # private-label / national cards: Ukraine's Prostir 9xxx, a 81xx store card
+    ("Lost my wallet: bank card 9112 2415 4990 9519, please block it.",
+     "Lost my wallet: bank card <CREDIT_CARD>, please block it."),
+    ("Billing: store card 8166454752772048, valid thru 11/28.", "Billing: store card <CREDIT_CARD>, valid thru 11/28."),
+    # an issuer prefix at its standard length needs no card word; dots are a grouping too
+    ("I wrote 4111 0293 1375 8580 on the envelope; 5206.4719.5406.1358 as well.",
+     "I wrote <CREDIT_CARD> on the envelope; <CREDIT_CARD> as well."),
+]
+
+
+@pytest.mark.parametrize("text, expected_text", CARDS_IN_CONTEXT, ids=[row[0][:30] for row in CARDS_IN_CONTEXT])
+def test_luhn_valid_cards_in_card_context(stage, text, expected_text):
+    scrubbed, signals = scrub(stage, text)
+    assert scrubbed == expected_text
+    assert signals == counts(card=expected_text.count("<CREDIT_CARD>"))
+
+
+def test_prefixless_card_numbers_need_a_card_word(stage):
+    # The same Luhn-valid numbers with no card word within reach: IDs, not cards.
+    for number in ("213194580730210", "3509642621299725", "9112 2415 4990 9519"):
+        text = f"The parcel label reads {number} in small print."
+        assert scrub(stage, text) == (text, counts()), number
+    assert luhn_valid("213194580730210") and card_issuer("213194580730210") is None
+
+
+# ------------------------------------------------------------------------------------ issue 18: national phones
+
+NATIONAL_PHONES = [
+    ("Send a message to 23573470 to register for the workshop.",
+     "Send a message to <PHONE_NUMBER> to register for the workshop."),
+    ("To register, send your name by SMS to 028271713.", "To register, send your name by SMS to <PHONE_NUMBER>."),
+    ("WhatsApp: 24 54 38 49", "WhatsApp: <PHONE_NUMBER>"),
+    ("Registration: 0931 140 100 (SMS only)", "Registration: <PHONE_NUMBER> (SMS only)"),
+    ("Message me on 72 04 53 after work.", "Message me on <PHONE_NUMBER> after work."),  # 6 digits, 3 groups
+    ("Hotline (06)68/109-4452, text 07065543975", "Hotline <PHONE_NUMBER>, text <PHONE_NUMBER>"),
+    ("Call ০১৮২৬৫৬৭১৪১ now.", "Call <PHONE_NUMBER> now."),  # Bengali digits
+]
+
+
+@pytest.mark.parametrize("text, expected_text", NATIONAL_PHONES, ids=[row[0][:30] for row in NATIONAL_PHONES])
+def test_national_phones_after_phone_words(stage, text, expected_text):
+    scrubbed, signals = scrub(stage, text)
+    assert scrubbed == expected_text
+    assert signals == counts(phone=expected_text.count("<PHONE_NUMBER>"))
+
+
+def test_national_phones_need_the_phone_word(stage):
+    for text in ("The lottery numbers were 23573470 and 028271713.", "Room 72 04 53 is upstairs."):
+        assert scrub(stage, text) == (text, counts()), text
+
+
+# Numbers next to card and phone words that are identifiers, not PII (each Luhn-valid where it matters).
+IDENTIFIERS = [
+    "Your order number 4111029313758580 was paid by card on 12/03/2024.",  # Luhn-valid, Visa prefix
+    "Payment received for invoice 5206471954061358, thank you.",
+    "Order #213194580730210 shipped; call us if it has not arrived.",
+    "Track your parcel with tracking number 9400 1000 0000 0000 0000 00, paid by card.",
+    "Tracking number 1Z999AA10123456784 and reference number 8166 4547 5277 2048 for the card refund.",
+    "ISBN 978-3-16-148410-0 and ISBN-13: 9781234567897, paid by credit card.",
+    "The event timestamp number 1716400000006 marks the card payment.",  # Luhn-valid ms timestamp
+    "Build number 1716400000014, call it a release.",
+    "Call for price: model number 638-4981-51.",
+    "Registered in England and Wales, company registration number 08123456; call us.",
+    "Invoice no. 4993496822142700 dated 25/02/2015, total $389.",
+    "Boston, MA 02205-5819; call us.",
+]
+
+
+@pytest.mark.parametrize("text", IDENTIFIERS, ids=[text[:30] for text in IDENTIFIERS])
+def test_identifiers_near_card_and_phone_words_left_alone(stage, text):
+    assert scrub(stage, text) == (text, counts())
 
 
 # ------------------------------------------------------------------------------------ stage behaviour

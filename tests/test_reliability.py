@@ -5,29 +5,42 @@
   run (benchmarks/kill_trials.py; the in-process resume tests are in test_build_corpus.py);
 - a Spark task that fails once per input and pass (`CORPUS_FAIL_ONCE_DIR`, pipeline/spark.py) on a master
   that retries: the job finishes with the clean run's files, each record counted once;
-- `jobs/tokenize_corpus.py` killed with its local Ray the same way (slow: set CORPUS_SLOW_TESTS=1).
+- `jobs/run_stages.py` run in two fresh processes with different hash seeds: the same bytes (the other
+  determinism tests rerun inside one process, where a set's iteration order or a process-wide cache
+  cannot differ between the runs);
+- `jobs/tokenize_corpus.py` killed with its local Ray the same way: one trial in the default suite, killed
+  at a fixed phase (while it packs shards), and three at seeded random points with CORPUS_SLOW_TESTS=1.
 
 The corpus job's fixed cost (JVM start, the dedup stage's Spark jobs) is about a minute per run here, so
 three kill trials (a kill, then a full rerun each) take several minutes however small the input; they run
-in `make test` because a kill must be shown to resume. The tokenize trials run only with CORPUS_SLOW_TESTS=1.
+in `make test` because a kill must be shown to resume. A tokenize run spends most of its time starting Ray
+(about 30 s on a loaded 2-core machine), so the default suite has one tokenize trial: the job on its local
+Ray is killed (whole session: driver, GCS, raylet, workers) as soon as its first shard is packed, resumed
+without Ray (`--no-ray`: the same bytes, one Ray start fewer) and compared file by file with an
+uninterrupted `--no-ray` run. The three random-point tokenize trials (a Ray reference run, then a kill and
+a Ray rerun each; about 140 s) run only with CORPUS_SLOW_TESTS=1.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from benchmarks.kill_trials import (build_progress, differences, kill_trials, run_to_completion, short_temp_dir,
-                                    tokenize_progress)
+from benchmarks.kill_trials import (build_progress, count_files, differences, file_digests, kill_trials,
+                                    run_to_completion, short_temp_dir, tokenize_progress)
 from pipeline.corpus import part_name
 from pipeline.spark import FAIL_ONCE_ENV
-from tests.process_jobs import ROOT, reference_build, reference_tokens
+from tests.process_jobs import (ENGLISH_TEXTS, ROOT, TEST_SETS, reference_build, reference_tokens, run_and_kill_when,
+                                small_setup, write_inputs)
+from tokenizer.config import TokenizerConfig
 from tokenizer.testing import sample_documents, write_corpus
+from tokenizer.train import train_tokenizer
 
 TRIALS = 3
 SEED = 12  # draws kills at 0.57, 0.91, 0.26 of the corpus run and 0.49, 0.31, 0.74 of the tokenize run
@@ -86,6 +99,72 @@ def test_task_failing_once_per_input_is_retried_and_counted_once(reference, tmp_
             "warc_path": path, "pass": number, "attempt": 0, "code_file": str(ROOT / "pipeline" / "spark.py")}
         assert f"injected failure of pass {number} for {path} (attempt=0)" in log.read_text()
     assert differences(out, retried) == []  # summary.json included: nothing counted twice
+
+
+def table_inputs(directory: Path, files: int = 4) -> list[str]:
+    """JSONL files of two sample texts each (the second file repeats the first's first text under another id):
+    with the two WARC files, enough inputs that an input order drawn from a set differs between processes."""
+    texts = sorted(ENGLISH_TEXTS.glob("*.txt"))[6:6 + 2 * files - 1]
+    texts.insert(2, texts[0])
+    paths = []
+    for number in range(files):
+        rows = [{"id": f"doc-{number}-{k}", "url": f"https://table.example/{number}/{k}",
+                 "text": texts[2 * number + k].read_text(encoding="utf-8")} for k in range(2)]
+        path = directory / f"table-{number}.jsonl"
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_run_stages_in_two_fresh_processes_writes_identical_bytes(tmp_path):
+    inputs = write_inputs(tmp_path / "inputs") + table_inputs(tmp_path / "inputs")
+    runs = [tmp_path / "run-a", tmp_path / "run-b"]
+    for out, hash_seed in zip(runs, ("1", "2")):  # str hashes, and so set order, differ between the two
+        command = [sys.executable, str(ROOT / "jobs" / "run_stages.py"), "--input", *inputs, "--output", str(out),
+                   *[arg for value in TEST_SETS for arg in ("--set", value)]]
+        run_to_completion(command, dict(os.environ, PYTHONHASHSEED=hash_seed), tmp_path / f"{out.name}.log")
+    first, second = (file_digests(out) for out in runs)
+    # every file the job writes (none of run_stages' outputs is documented as varying between runs)
+    assert {"_config.toml", "documents.parquet", "stats/summary.json", "dedup/index/_index.json"} <= set(first)
+    assert first == second
+    summary = json.loads((runs[0] / "stats" / "summary.json").read_text())
+    # the WARC files as in the Spark reference run (12 records, 9 documents, 6 kept), and 8 table rows of which
+    # one repeats another's text
+    assert (summary["inputs"], summary["records_read"], summary["documents"], summary["kept"]) == (6, 20, 17, 13)
+    assert summary["dropped_by_reason"] == {"dedup:exact_duplicate": 2, "extract:not_html": 1,
+                                            "warc:non_200_status": 1}
+
+
+def test_tokenize_job_killed_while_packing_shards_resumes_to_identical_output(tmp_path):
+    setup = small_setup(tmp_path, [])
+    corpus, tokenizer = tmp_path / "corpus", tmp_path / "tokenizer.json"
+    docs = sample_documents()  # 69 documents in 12 languages; with 512-token shards, dozens of shards
+    write_corpus(corpus, docs, parts=4)
+    texts = [doc["text"] for doc in docs if doc["text"]]
+    train_tokenizer(texts, len(texts), TokenizerConfig(vocab_size=600)).save(str(tokenizer))
+    reference, trial = tmp_path / "reference", tmp_path / "trial"
+
+    def command(out: Path, *flags: str) -> list[str]:
+        return setup.tokenize_command(corpus, tokenizer, out) + list(flags)
+
+    ray_tmp = short_temp_dir("raytest")  # Ray's socket paths must be short; its own, so no other Ray is met
+    try:
+        env = setup.env(ray_tmp)
+        run_to_completion(command(reference, "--no-ray"), env, tmp_path / "reference.log")
+        killed = run_and_kill_when(command(trial), env, lambda: count_files(trial / "_done", "*.json") > 0,
+                                   tmp_path / "trial.log")
+        state = tokenize_progress(trial)
+        packed = count_files(trial / "_done", "*.json")
+        run_to_completion(command(trial, "--no-ray"), env, tmp_path / "trial.log")
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    shards = len(json.loads((reference / "manifest.json").read_text())["shards"])
+    assert killed >= 3, state  # the driver and its local Ray's daemons at least
+    # killed mid-pack: every part encoded, some shards packed but not all, no manifest yet
+    assert state.startswith("parts encoded 4, ") and "manifest no" in state, state
+    assert 1 <= packed < shards, (packed, shards)
+    assert differences(reference, trial) == []
+    assert not (trial / "_parts").exists() and not list(trial.rglob("*.tmp-*"))
 
 
 @slow

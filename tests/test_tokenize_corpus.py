@@ -1,8 +1,13 @@
 """The tokenize job: round trip of every document, the split by id hash, sampling weights, byte-identical
-output with 1 and 2 Ray workers and without Ray, resume after a kill, refusal of a foreign rerun, uint32."""
+output with 1 and 2 Ray workers and without Ray, resume after a kill, refusal of a foreign rerun, uint32,
+and the test session's own Ray whatever RAY_ADDRESS says."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +27,6 @@ VAL_FRACTION = 0.2
 SHARD_TOKENS = 3000
 CONFIG = TokenizeJobConfig(TokenizeConfig(val_fraction=VAL_FRACTION, shard_tokens=SHARD_TOKENS, batch_rows=4))
 LONG_TEXT = "A document longer than one shard. " * 1200
-
-
-@pytest.fixture(scope="module")
-def ray_local():
-    """One local Ray for the module (2 CPUs, no dashboard)."""
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +136,34 @@ def test_manifest_catches_a_changed_shard(reference, tmp_path):
     assert len(open_shards(copy, "train")) == manifest["splits"]["train"]["shards"]  # sizes still agree
     with pytest.raises(ShardFormatError, match=f"{name}: sha256='[0-9a-f]{{64}}' != expected_sha256='{manifest['shards'][1]['sha256']}'"):
         open_shards(copy, "train", verify_sha256=True)
+
+
+# The session fixture's start (tests/conftest.py) in a process of its own, then a task on what it started.
+RAY_PROBE = """
+import json, ray
+from tests.conftest import start_local_ray
+start_local_ray(num_cpus=1)
+@ray.remote
+def cluster_of_task():
+    return ray.get_runtime_context().gcs_address
+print(json.dumps({"gcs_address": ray.get_runtime_context().gcs_address,
+                  "started_here": ray._private.worker.global_worker.node.head,
+                  "task_ran_on": ray.get(cluster_of_task.remote())}))
+ray.shutdown()
+"""
+
+
+def test_the_session_ray_is_its_own_whatever_ray_address_says(ray_local):
+    # this session started the Ray it uses (a process that attaches to a cluster holds no head node)
+    assert ray_local.is_initialized() and ray_local._private.worker.global_worker.node.head
+    bogus = "127.0.0.1:9"  # discard port: no Ray there; without address="local", ray.init() would try it
+    env = dict(os.environ, RAY_ADDRESS=bogus, TOKENIZERS_PARALLELISM="false")
+    probe = subprocess.run([sys.executable, "-c", RAY_PROBE], cwd=Path(__file__).resolve().parents[1], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert found["started_here"] is True
+    assert found["task_ran_on"] == found["gcs_address"] != bogus
 
 
 def test_one_and_two_ray_workers_give_identical_bytes(ray_local, reference, corpus, tokenizer_path, tmp_path):
@@ -264,7 +287,7 @@ def test_command_line_config_and_errors(corpus, tokenizer_path, tmp_path, capsys
     assert job.main(base + ["--dry-run", "--set", "tokenize.shard_tokens=1000"]) == 0
     assert "shard_tokens = 1000" in capsys.readouterr().out
     assert job.main(base + ["--set", "tokenize.shard_tokens=0"]) == 2
-    assert "shard_tokens must be in [1, 2147483647], got 0" in capsys.readouterr().err
+    assert "tokenize.shard_tokens: must be >= 1 and <= 2147483647, got 0" in capsys.readouterr().err
     assert job.main(base + ["--set", "tokenize.weights={en=1}"]) == 2
     assert "unknown key 'tokenize.weights'" in capsys.readouterr().err
     assert job.main(base + ["--no-ray", "--set", "tokenize.separator_token='<|bos|>'"]) == 1

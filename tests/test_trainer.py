@@ -128,6 +128,45 @@ def test_a_fresh_run_refuses_a_directory_with_checkpoints(full_run, tokens_dir):
         train(run_config(tokens_dir, out_dir))
 
 
+def short_config(tokens: Path, out: Path, **changes) -> TrainConfig:
+    """A run of a few steps of a one-layer model (about a second on CPU)."""
+    settings = dict(tokens_dir=str(tokens), out_dir=str(out), model="tiny", n_layer=1, n_head=2, d_model=32,
+                    seq_len=16, micro_batch=2, max_steps=2, warmup_steps=1, eval_every=0, eval_steps=1,
+                    checkpoint_every=2, log_every=1000)
+    return TrainConfig(**(settings | changes))
+
+
+def test_resume_with_changed_model_or_data_is_refused_and_with_equal_settings_accepted(tokens_dir, tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    train(short_config(tokens_dir, out_dir))
+    log_before = (out_dir / "train" / "log.jsonl").read_text()
+    # re-tokenized with another split: the train shards hold other tokens
+    other_tokens = tmp_path / "other_tokens"
+    write_corpus(tmp_path / "corpus", sample_documents(with_tricky=True), parts=2)
+    tokenize_corpus(str(tmp_path / "corpus"), str(tokens_dir.parent / "tokenizer.json"), str(other_tokens),
+                    TokenizeJobConfig(TokenizeConfig(val_fraction=0.3, shard_tokens=20_000)), serial_map,
+                    log=lambda _: None)
+    refused = {  # changed setting -> what the refusal must name: (saved, now)
+        "seq_len": r"'seq_len': \(16, 24\)",
+        "n_layer": r"'n_layer': \(1, 2\)",
+        "model": r"'model': \('tiny', 'mini'\)",
+        "micro_batch": r"'micro_batch': \(2, 4\)",
+        "tokens_dir": r"the data order differs from the checkpoint's .*'tokens': \d+",
+    }
+    values = {"seq_len": 24, "n_layer": 2, "model": "mini", "micro_batch": 4, "tokens_dir": str(other_tokens)}
+    for name, message in refused.items():
+        with pytest.raises(ValueError, match=message):
+            train(short_config(tokens_dir, out_dir, **{"resume": True, "max_steps": 4, name: values[name]}))
+        assert (out_dir / "train" / "latest").read_text() == "ckpt-2.pt\n", name  # nothing of the run touched
+        assert (out_dir / "train" / "log.jsonl").read_text() == log_before, name
+    # equal model and data; the schedule and evaluation may change
+    capsys.readouterr()
+    train(short_config(tokens_dir, out_dir, resume=True, max_steps=4, lr=2e-3, eval_every=2))
+    assert "resumed from step 2" in capsys.readouterr().out
+    assert [row["step"] for row in read_log(out_dir)] == [1, 2, 3, 4]
+    assert (out_dir / "train" / "latest").read_text() == "ckpt-4.pt\n"
+
+
 def test_log_rows_have_the_expected_keys_steps_and_schedule(full_run):
     _, rows = full_run
     assert [row["step"] for row in rows] == list(range(1, MAX_STEPS + 1))
