@@ -411,7 +411,7 @@ def project_rows(output: Path) -> dict[str, dict[str, Any]]:
     for folder in ("corpus", "rejected"):
         table = pq.read_table(output / folder, columns=["id", "url", "drop_reason", "text"])
         for doc_id, url, reason, text in zip(*(table.column(c).to_pylist() for c in ("id", "url", "drop_reason", "text"))):
-            extracted = text is not None or reason in ("extract:no_text", "extract:timeout", "extract:failed")
+            extracted = text is not None or reason in ("extract:no_text", "extract:timeout", "extract:wall_timeout", "extract:failed")
             rows.setdefault(doc_id, {"drop_reason": reason, "url": url, "extracted": extracted})
     return rows
 
@@ -744,7 +744,8 @@ def markdown_section(report: dict[str, Any]) -> str:
                       f"{counts_text(gap['only_project_kept_by_datatrove_step'])}. Kept only by datatrove, by the "
                       f"project's reason: {counts_text(gap['only_datatrove_kept_by_project_reason'])}."]
     lines += ["", "Settings that differ between the two recipes, and so explain the kept-set gap: trafilatura (project: "
-                  "favor_recall, 10 s per page in a sandbox with a memory cap, non-200 responses never extracted; "
+                  "the default preset with a length check against resiliparse (rerun with favor_recall or favor_precision), "
+                  "10 CPU s per page in a sandbox with a memory cap, non-200 responses never extracted; "
                   "datatrove: favour_precision, deduplicate=True, a process-wide cache that empties repeated blocks "
                   "across documents, 1 s per page, any HTTP status); filter order (the project's heuristics clean C4 "
                   "lines first and measure Gopher and FineWeb on the cleaned text; datatrove runs Gopher repetition and "

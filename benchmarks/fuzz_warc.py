@@ -42,7 +42,7 @@ TARGETS = ("warc", "http", "extract")
 CAP_BYTES = (64, 4096, 1 << 20)  # block caps the warc target picks from: tiny ones reach the too_large path
 KNOWN_REASONS = {
     None, "warc:corrupt_record", "warc:truncated_record", "warc:payload_too_large", "warc:non_200_status",
-    "extract:not_html", "extract:no_text", "extract:timeout", "extract:failed",
+    "extract:not_html", "extract:no_text", "extract:timeout", "extract:wall_timeout", "extract:failed",
 }
 CHARSET_SOURCES = {"bom", "header", "meta", "detected", "fallback"}
 CODINGS = ("", "gzip", "deflate", "br", "identity", "x-gzip", "compress")

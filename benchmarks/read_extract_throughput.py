@@ -560,7 +560,7 @@ def markdown_section(report: dict[str, Any], command: str) -> str:
         "",
         "Settings that differ: the project calls trafilatura.extract with "
         + ", ".join(f"{key}={value!r}" for key, value in ours["trafilatura"].items()) + " (deduplicate never "
-        f"set), gives each page {ours['timeout_seconds']:g} s and a {ours['memory_limit_mb']} MiB memory cap, and "
+        f"set), gives each page {ours['timeout_seconds']:g} CPU s and a {ours['memory_limit_mb']} MiB memory cap, and "
         "drops non-200 responses before extraction; datatrove calls it with favor_precision=True, "
         "include_comments=False, deduplicate=True (a process-wide LRU cache that drops a text block of > 100 "
         "characters from its 4th sighting on, across documents), gives each page 1 s, no memory cap, and extracts "

@@ -105,16 +105,46 @@ def write_single_text_parquet(path: Path, text_bytes: int) -> None:
     pq.write_table(pa.table({"id": ["huge", "small"], "text": [text, "the row after the huge one"]}), path)
 
 
-def measure(name: str, command: list[str], input_path: Path) -> Measurement:
-    """Run `command`, sampling the child's peak RSS every 50 ms until it exits."""
+def tree_rss_bytes(root: int) -> tuple[int, int]:
+    """(current RSS summed over `root` and all its descendants, largest VmHWM among them): a local Spark job is
+    a JVM plus forked Python workers, so no one process shows its memory."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    members, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in members]
+        members.update(children)
+        frontier.extend(children)
+    total, largest = 0, 0
+    for pid in members:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+            total += int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+            largest = max(largest, int(fields.get("VmHWM", "0 kB").split()[0]) * 1024)
+        except (OSError, ValueError):
+            continue
+    return total, largest
+
+
+def measure(name: str, command: list[str], input_path: Path, tree: bool = False) -> Measurement:
+    """Run `command`, sampling the child's peak RSS every 50 ms until it exits (with `tree`, every 250 ms the
+    RSS summed over the child's whole process tree: Spark's JVM and its Python workers)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak, samples = 0, []
     while child.poll() is None:
-        peak = max(peak, peak_rss_bytes(child.pid))
+        peak = max(peak, tree_rss_bytes(child.pid)[0] if tree else peak_rss_bytes(child.pid))
         samples.append((time.perf_counter() - start, peak))
-        time.sleep(0.05)
+        time.sleep(0.25 if tree else 0.05)
     seconds = time.perf_counter() - start
     quarters = tuple(next((rss for at, rss in samples if at >= seconds * q / 4), peak) for q in (1, 2, 3))
     output = child.stdout.read() if child.stdout else ""
@@ -135,12 +165,27 @@ def run_stages(name: str, input_path: Path, workdir: Path) -> Measurement:
     return measured
 
 
+def build_corpus(name: str, input_path: Path, workdir: Path) -> Measurement:
+    """The Spark job (local[2], the extract stage) on one input; peak RSS summed over the JVM and its workers."""
+    out = workdir / f"spark-{input_path.stem}"
+    spark_submit = str(Path(sys.executable).parent / "spark-submit")
+    env_python = dict(PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    os.environ.update(env_python)
+    measured = measure(name, [spark_submit, "--master", "local[2]", "--conf", "spark.ui.enabled=false",
+                              "jobs/build_corpus.py", "--input", str(input_path), "--output", str(out),
+                              "--set", "pipeline.stages=['extract']"], input_path, tree=True)
+    summary = json.loads((out / "stats" / "summary.json").read_text()) if measured.returncode == 0 else {}
+    measured.rows = f"{summary.get('kept')} kept, dropped {summary.get('dropped_by_reason')}"
+    shutil.rmtree(out, ignore_errors=True)
+    return measured
+
+
 def read_only(name: str, input_path: Path) -> Measurement:
     return measure(name, [sys.executable, "-c", READ_ONLY, str(input_path)], input_path)
 
 
 def section(results: list[Measurement], command: str) -> str:
-    lines = [TITLE, "", f"`{command}` (2 shared cores; peak RSS = the child's VmHWM, sampled every 50 ms)", "",
+    lines = [TITLE, "", f"`{command}` (2 shared cores; peak RSS = the child's VmHWM, sampled every 50 ms; for Spark, the RSS summed over the JVM and its Python workers, sampled every 250 ms)", "",
              "| run | input | rows | peak RSS | peak RSS at 1/4, 1/2, 3/4 of the time | time |", "|---|---|---|---|---|---|"]
     for m in results:
         status = "" if m.returncode == 0 else f" (exit {m.returncode})"
@@ -157,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parquet-mb", type=int, default=1024)
     parser.add_argument("--single-text-mb", type=int, default=200)
     parser.add_argument("--skip-full-runs", action="store_true", help="only the reading path for the big files")
+    parser.add_argument("--spark", action="store_true", help="also run build_corpus (local Spark) on the big files")
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--results", help="a markdown file to write this section into (e.g. benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
@@ -181,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(read_only(f"reading path only, {kind}", path))
             if not args.skip_full_runs:
                 results.append(run_stages(f"run_stages, {kind}", path, workdir))
+            if args.spark:
+                results.append(build_corpus(f"build_corpus (Spark local[2], whole process tree), {kind}", path, workdir))
             path.unlink()
             print(section(results, command))
     finally:

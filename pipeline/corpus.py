@@ -32,6 +32,9 @@ from pipeline.warc import WarcFileError, WarcRecord, iter_records
 EXTRACTED, DEDUP, CORPUS, REJECTED, STATS = "extracted", "dedup", "corpus", "rejected", "stats"
 DECISIONS, INDEX = f"{DEDUP}/decisions", f"{DEDUP}/index"
 DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
+# Rows finished and written at a time by a commit task: its memory is this many rows (plus dedup's decisions
+# for the part) whatever the part's size, and each slice's id lookup into the decisions is one hash build.
+COMMIT_BATCH_ROWS = 1 << 16
 
 
 class AccountingError(RuntimeError):
@@ -239,18 +242,41 @@ def read_decisions(out: OutputDir, path: str) -> pa.Table:
 
 def commit_unit(out: OutputDir, path: str, config: Config) -> None:
     """Finish one extracted part (dedup's decisions, the stages after dedup) and split it into kept
-    (`corpus/`) and dropped (`rejected/`) rows."""
+    (`corpus/`) and dropped (`rejected/`) rows, `COMMIT_BATCH_ROWS` rows at a time: a task holds one slice of
+    its part (and dedup's decisions for the part), never the whole part."""
     part = part_name(path)
     marker = f"{CORPUS}/_done/{part}.json"
     if out.exists(marker):
         return
-    table = out.read_parquet(f"{EXTRACTED}/{part}.parquet")
-    table = finish(table, read_decisions(out, path) if has_dedup(config) else None, config).combine_chunks()
-    kept = pc.is_null(table["drop_reason"])
-    for folder, mask in ((CORPUS, kept), (REJECTED, pc.invert(kept))):
-        with out.parquet_writer(f"{folder}/{part}.parquet", table.schema) as writer:
-            writer.write_table(table.filter(mask))
+    decisions = read_decisions(out, path) if has_dedup(config) else None
+    with out.fs.open_input_file(out.path(f"{EXTRACTED}/{part}.parquet")) as source:
+        extracted = pq.ParquetFile(source)
+        schema = extracted.schema_arrow
+        with out.parquet_writer(f"{CORPUS}/{part}.parquet", schema) as kept_writer, \
+                out.parquet_writer(f"{REJECTED}/{part}.parquet", schema) as rejected_writer:
+            for rows in slices(extracted, schema):
+                table = finish(rows, decisions, config).combine_chunks()
+                kept = pc.is_null(table["drop_reason"])
+                kept_writer.write_table(table.filter(kept))
+                rejected_writer.write_table(table.filter(pc.invert(kept)))
     out.write_json(marker, {"warc_path": path})
+
+
+def slices(parquet: pq.ParquetFile, schema: pa.Schema) -> Iterator[pa.Table]:
+    """The file's rows as tables of `COMMIT_BATCH_ROWS` rows (the last one shorter; none for an empty file),
+    whatever its row groups: a part of fewer rows is committed in one piece, as one table read whole."""
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in parquet.iter_batches(batch_size=COMMIT_BATCH_ROWS):
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= COMMIT_BATCH_ROWS:
+            table = pa.Table.from_batches(pending, schema)
+            yield table.slice(0, COMMIT_BATCH_ROWS)
+            rest = table.slice(COMMIT_BATCH_ROWS)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+    if pending_rows:
+        yield pa.Table.from_batches(pending, schema)
 
 
 def summarize(manifests: list[dict[str, Any]], counts: Iterable[tuple[str, str | None, int]], hash_: str) -> dict[str, Any]:

@@ -124,3 +124,52 @@ def test_accounting_invariant_names_the_file_that_breaks_it():
     assert summarize([manifest], [("x.warc.gz", None, 2), ("x.warc.gz", "extract:not_html", 1)], "h")["kept"] == 2
     with pytest.raises(AccountingError, match=r"x.warc.gz: records_read=5 != non_document=2 \+ kept=2 \+ dropped=0"):
         summarize([manifest], [("x.warc.gz", None, 2)], "h")
+
+
+def test_commit_in_slices_writes_the_rows_of_a_whole_part_commit(tmp_path, monkeypatch):
+    # commit_unit finishes a part COMMIT_BATCH_ROWS rows at a time (dedup's decisions, then the pii stage);
+    # with slices of 3 rows over a 10-row JSONL part, the kept and rejected files hold exactly the rows, in
+    # order, of a commit that reads the part in one piece
+    import pyarrow.parquet as pq
+
+    import pipeline.corpus as corpus
+
+    source = tmp_path / "docs.jsonl"
+    one, two = "Write to ann@gmail.com today.", "Write to ann@gmail.com or bob@yahoo.com today."
+    lines = [json.dumps({"id": f"d{i}", "text": two if i % 3 == 0 else one}) for i in range(10)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(None, ["pipeline.stages=['extract','dedup','pii']", "pipeline.batch_rows=3",
+                                "pii.max_entities_per_doc=1", "dedup.exact=false", "dedup.near=false",
+                                "dedup.repeated_lines=false"])
+
+    def commit(folder: Path) -> dict[str, list[dict]]:
+        out = OutputDir(str(folder))
+        extract_unit(out, str(source), config)
+        corpus.commit_unit(out, str(source), config)
+        return {name: pq.read_table(folder / name / f"{corpus.part_name(str(source))}.parquet").to_pylist()
+                for name in ("corpus", "rejected")}
+
+    whole = commit(tmp_path / "whole")
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_ROWS", 3)
+    sliced = commit(tmp_path / "sliced")
+    assert sliced == whole
+    assert [row["id"] for row in whole["rejected"]] == ["d0", "d3", "d6", "d9"]  # two emails each, in order
+    assert [row["drop_reason"] for row in whole["rejected"]] == ["pii:too_many_entities"] * 4
+    assert [row["text"] for row in whole["corpus"]] == ["Write to <EMAIL_ADDRESS> today."] * 6
+
+
+def test_slices_cut_rows_into_pieces_whatever_the_row_groups(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import pipeline.corpus as corpus
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"n": list(range(10))}), path, row_group_size=3)
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_ROWS", 4)
+    file = pq.ParquetFile(path)
+    pieces = [piece["n"].to_pylist() for piece in corpus.slices(file, file.schema_arrow)]
+    assert pieces == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    empty = tmp_path / "e.parquet"
+    pq.write_table(pa.table({"n": pa.array([], pa.int64())}), empty)
+    assert list(corpus.slices(pq.ParquetFile(empty), pa.schema([("n", pa.int64())]))) == []
