@@ -30,16 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.warc_writer import write_warc  # noqa: E402
-from tests.conftest import ARTICLE, info, response  # noqa: E402
-
-
-def heavy_page(n_paragraphs: int) -> str:
-    """A page that costs trafilatura seconds of CPU (the same construction as tests/test_extract.py)."""
-    return "<html><body><article>" + "".join(
-        f"<div class='c{i % 7}'><p>Paragraph {i} tells how the garden club planted row {i} of beans and "
-        f"<a href='/p{i}'>link {i}</a> near the fence, with <b>notes</b> on soil {i % 13}.</p></div>"
-        for i in range(n_paragraphs)
-    ) + "</article></body></html>"
+from tests.conftest import ARTICLE, heavy_page, info, response  # noqa: E402
 
 
 def run_job(warc: Path, output: Path, overrides: list[str]) -> dict[str, Any]:

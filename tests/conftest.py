@@ -25,6 +25,16 @@ ARTICLE = (
 )
 
 
+def heavy_page(n_paragraphs: int) -> str:
+    """A page that costs trafilatura seconds of CPU (about 10 s at 12,000 paragraphs on the 2-core machine);
+    tests/test_extract.py and benchmarks/extraction_under_load.py time the extraction limit with it."""
+    return "<html><body><article>" + "".join(
+        f"<div class='c{i % 7}'><p>Paragraph {i} tells how the garden club planted row {i} of beans and "
+        f"<a href='/p{i}'>link {i}</a> near the fence, with <b>notes</b> on soil {i % 13}.</p></div>"
+        for i in range(n_paragraphs)
+    ) + "</article></body></html>"
+
+
 def response(name: str, body: bytes | str, status: int = 200, content_type: str | None = "text/html; charset=utf-8",
              headers: list[tuple[str, str]] | None = None, payload_type: str | None = None) -> bytes:
     """A WARC response record for https://site.example/<name> with a stable id derived from `name`."""

@@ -127,9 +127,9 @@ def test_accounting_invariant_names_the_file_that_breaks_it():
 
 
 def test_commit_in_slices_writes_the_rows_of_a_whole_part_commit(tmp_path, monkeypatch):
-    # commit_unit finishes a part COMMIT_BATCH_ROWS rows at a time (dedup's decisions, then the pii stage);
-    # with slices of 3 rows over a 10-row JSONL part, the kept and rejected files hold exactly the rows, in
-    # order, of a commit that reads the part in one piece
+    # commit_unit finishes a part a slice of row groups at a time (dedup's decisions, then the pii stage);
+    # with slices of 3 rows over a 10-row JSONL part (row groups of 3 rows), the kept and rejected files hold
+    # exactly the rows, in order, of a commit that reads the part in one piece
     import pyarrow.parquet as pq
 
     import pipeline.corpus as corpus
@@ -158,18 +158,24 @@ def test_commit_in_slices_writes_the_rows_of_a_whole_part_commit(tmp_path, monke
     assert [row["text"] for row in whole["corpus"]] == ["Write to <EMAIL_ADDRESS> today."] * 6
 
 
-def test_slices_cut_rows_into_pieces_whatever_the_row_groups(tmp_path, monkeypatch):
+def test_slices_close_at_the_row_or_byte_bound_on_row_group_boundaries(tmp_path, monkeypatch):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     import pipeline.corpus as corpus
 
     path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"n": list(range(10))}), path, row_group_size=3)
-    monkeypatch.setattr(corpus, "COMMIT_BATCH_ROWS", 4)
+    pq.write_table(pa.table({"n": list(range(10))}), path, row_group_size=3)  # groups of 3, 3, 3, 1
     file = pq.ParquetFile(path)
-    pieces = [piece["n"].to_pylist() for piece in corpus.slices(file, file.schema_arrow)]
-    assert pieces == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_ROWS", 4)
+    assert [piece["n"].to_pylist() for piece in corpus.slices(file, file.schema_arrow)] == [
+        [0, 1, 2, 3, 4, 5], [6, 7, 8, 9]]
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_ROWS", 100)
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_BYTES", 1)  # every row group is over the byte bound
+    assert [piece["n"].to_pylist() for piece in corpus.slices(file, file.schema_arrow)] == [
+        [0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    monkeypatch.setattr(corpus, "COMMIT_BATCH_BYTES", 1 << 30)
+    assert [piece["n"].to_pylist() for piece in corpus.slices(file, file.schema_arrow)] == [list(range(10))]
     empty = tmp_path / "e.parquet"
     pq.write_table(pa.table({"n": pa.array([], pa.int64())}), empty)
     assert list(corpus.slices(pq.ParquetFile(empty), pa.schema([("n", pa.int64())]))) == []

@@ -11,7 +11,7 @@ from pipeline.corpus import InputTally, process_input
 from pipeline.extract import ExtractConfig, ExtractorSandbox
 from pipeline.extract_strategy import PageExtractor, length_check_preset
 from pipeline.warc_writer import gzip_member
-from tests.conftest import ARTICLE, info, request, response
+from tests.conftest import ARTICLE, heavy_page, info, request, response
 
 
 def run(path: str, *overrides: str) -> tuple[list[dict], InputTally]:
@@ -117,15 +117,6 @@ def test_timeout_and_failure_are_named_and_the_next_document_still_extracts(make
     assert {row["drop_reason"] for row in rows} == {"extract:failed"}
     rows, _ = run(path)
     assert [row["drop_reason"] for row in rows] == [None, None]
-
-
-def heavy_page(n_paragraphs: int) -> str:
-    """A page that costs trafilatura seconds of CPU (about 10 s at 12,000 paragraphs on the reference machine)."""
-    return "<html><body><article>" + "".join(
-        f"<div class='c{i % 7}'><p>Paragraph {i} tells how the garden club planted row {i} of beans and "
-        f"<a href='/p{i}'>link {i}</a> near the fence, with <b>notes</b> on soil {i % 13}.</p></div>"
-        for i in range(n_paragraphs)
-    ) + "</article></body></html>"
 
 
 def test_a_page_over_the_cpu_limit_is_stopped_by_the_kernel_and_the_next_one_extracts():
