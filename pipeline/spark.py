@@ -160,7 +160,9 @@ def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Co
     if has_dedup(config):
         dedup_step(spark, out, inputs, config)
     map_inputs(spark, inputs, lambda path: commit_unit(out, path, config) or {})
-    out.remove_temporaries((EXTRACTED, CORPUS, REJECTED))
+    # Every unit and the global step are done and the stats are written after this point: a `.tmp-` file in any
+    # folder is what a killed run left (a kill while the stats were written leaves one in stats/).
+    out.remove_temporaries((EXTRACTED, DEDUP, CORPUS, REJECTED, STATS))
     summary = summarize(manifests, output_counts(spark, out), config_hash(config))
     out.write_json(f"{STATS}/summary.json", summary)
     out.write_bytes(

@@ -96,6 +96,8 @@ def test_interrupted_run_resumes_to_identical_output(spark, inputs, first_run, t
     marker = next((tmp_path / "extracted" / "_done").iterdir())
     finished_at = marker.stat().st_mtime_ns
     (tmp_path / "extracted" / "part-0123.parquet.tmp-dead").write_bytes(b"half a file")  # killed mid-write
+    (tmp_path / "stats").mkdir()
+    (tmp_path / "stats" / "tokens.parquet.tmp-dead").write_bytes(b"half a table")  # killed writing the stats
     build_corpus(spark, inputs, str(tmp_path), config)
     assert marker.stat().st_mtime_ns == finished_at  # the finished unit was not redone
     assert file_digests(tmp_path) == file_digests(out)
