@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             writer.write_table(table)
     # only the columns counted: the texts of a 2 GB input would otherwise all come back into memory
     documents = pq.read_table(out.path("documents.parquet"), filesystem=out.fs, columns=["warc_path", "drop_reason", "id"])
+    out.remove("stats/summary.json")  # an earlier run's must not outlive a rerun that fails its checks
     try:
         summary = summarize(manifests, table_counts(documents), config_hash(config))
     except AccountingError as error:  # a bug, not a user's mistake, but one line like build_corpus

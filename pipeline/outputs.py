@@ -94,6 +94,11 @@ class OutputDir:
             raise
         self._commit(temporary, relative)
 
+    def remove(self, relative: str) -> None:
+        """Delete a file if it is there (an earlier run's result that a rerun must not leave standing)."""
+        if self.exists(relative):
+            self.fs.delete_file(self.path(relative))
+
     def remove_temporaries(self, folders: tuple[str, ...]) -> list[str]:
         """Delete `*.tmp-*` files a killed run left in `folders` (call once every unit is done)."""
         removed = []

@@ -163,6 +163,7 @@ def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Co
     # Every unit and the global step are done and the stats are written after this point: a `.tmp-` file in any
     # folder is what a killed run left (a kill while the stats were written leaves one in stats/).
     out.remove_temporaries((EXTRACTED, DEDUP, CORPUS, REJECTED, STATS))
+    out.remove(f"{STATS}/summary.json")  # an earlier run's must not outlive a rerun that fails its checks
     summary = summarize(manifests, output_counts(spark, out), config_hash(config))
     out.write_json(f"{STATS}/summary.json", summary)
     out.write_bytes(

@@ -179,6 +179,7 @@ def test_build_corpus_rerun_over_a_part_that_lost_a_row_fails_naming_the_file(sp
     written files, is what must notice."""
     out = tmp_path / "out"
     shutil.copytree(spark_run, out)
+    assert (out / "stats" / "summary.json").exists()  # the good run's, which the failing rerun must remove
     part = out / "rejected" / f"{part_name(inputs[0])}.parquet"
     rows = pq.read_table(part)
     assert rows.num_rows == A_DROPPED
@@ -190,6 +191,7 @@ def test_build_corpus_rerun_over_a_part_that_lost_a_row_fails_naming_the_file(sp
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [accounting_line("build_corpus", inputs[0], A_KEPT, A_DROPPED - 1)]
     assert captured.out == ""
+    assert not (out / "stats" / "summary.json").exists()
     # the same through the function, with the whole part gone: kept rows of b.jsonl are not counted at all
     (out / "corpus" / f"{part_name(inputs[1])}.parquet").unlink()
     with pytest.raises(AccountingError, match=re.escape(f"{inputs[1]}: records_read=3 != non_document=0 + kept=0 "
@@ -209,6 +211,8 @@ def test_run_stages_whose_global_stage_loses_a_row_fails_naming_the_file(inputs,
         return table.take([i for i in range(table.num_rows) if i != lost])
 
     monkeypatch.setattr(run_stages, "dedup_run", losing_dedup_run)
+    (tmp_path / "stats").mkdir()
+    (tmp_path / "stats" / "summary.json").write_text("{}")  # an earlier run's, which must not outlive this one
     capsys.readouterr()
     assert run_stages.main(["--stages", "extract,dedup", "--input", *inputs, "--output", str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [accounting_line("run_stages", inputs[0], A_KEPT, A_DROPPED - 1)]
