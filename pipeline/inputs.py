@@ -35,7 +35,7 @@ INPUT_SUFFIXES = WARC_SUFFIXES + WET_SUFFIXES + TABLE_SUFFIXES  # what a directo
 LISTING_SUFFIXES = (".paths", ".paths.gz")
 DEFAULT_LISTING_PREFIX = "s3://commoncrawl/"  # where Common Crawl's warc.paths entries live
 GLOB_CHARACTERS = "*?["
-TEMPORARY_MARK = ".tmp-"  # pipeline/outputs.py writes `name.tmp-<uuid>`, then renames
+TEMPORARY_MARK = ".tmp-"  # OutputDir writes `name.tmp-<uuid>`, then renames (pipeline/outputs.py)
 HADOOP_GLOB_CHARACTERS = "{}[]*?\\"  # what Hadoop's globber reads specially; a backslash escapes one
 
 
@@ -91,13 +91,14 @@ def open_input(path: str) -> BinaryIO:
     return fs.open_input_stream(inner, compression=None)
 
 
+def _is_hidden(name: str) -> bool:
+    """Hidden files and Hadoop/Spark markers (`_SUCCESS`, `_temporary`, our `_done/`, `_config.toml`)."""
+    return name.startswith((".", "_"))
+
+
 def is_input_name(name: str) -> bool:
     """Whether a file found inside a directory is an input: a supported kind, not hidden, not a marker."""
-    return not name.startswith((".", "_")) and TEMPORARY_MARK not in name and name.endswith(INPUT_SUFFIXES)
-
-
-def _is_skipped_dir(name: str) -> bool:
-    return name.startswith((".", "_"))
+    return not _is_hidden(name) and TEMPORARY_MARK not in name and name.endswith(INPUT_SUFFIXES)
 
 
 def _listing_entries(path: str, prefix: str) -> list[str]:
@@ -136,7 +137,7 @@ def _uri_directory_files(uri: str) -> list[str]:
     found = []
     for file_uri, relative in _uri_files(uri):
         parts = relative.split("/")
-        if not any(map(_is_skipped_dir, parts[:-1])) and is_input_name(parts[-1]):
+        if not any(map(_is_hidden, parts[:-1])) and is_input_name(parts[-1]):
             found.append(file_uri)
     return found
 
@@ -155,7 +156,7 @@ def _local_directory_files(directory: str) -> list[str]:
             subdirs[:] = []
             continue
         visited.add((status.st_dev, status.st_ino))
-        subdirs[:] = sorted(name for name in subdirs if not _is_skipped_dir(name))
+        subdirs[:] = sorted(name for name in subdirs if not _is_hidden(name))
         found.extend(os.path.join(folder, name) for name in sorted(files)
                      if is_input_name(name) and os.path.isfile(os.path.join(folder, name)))
     return found

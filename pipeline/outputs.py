@@ -13,7 +13,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.config import Config, config_hash, to_toml
-from pipeline.inputs import _filesystem, hadoop_path, is_uri, local_uri
+from pipeline.inputs import TEMPORARY_MARK, _filesystem, hadoop_path, is_uri, local_uri
 
 CONFIG_FILE = "_config.toml"  # leading underscore: Spark and pyarrow datasets skip it
 PARQUET_OPTIONS = {"compression": "zstd"}  # fixed options: same rows -> same bytes
@@ -67,9 +67,13 @@ class OutputDir:
     def _commit(self, temporary: str, relative: str) -> None:
         self.fs.move(temporary, self.path(relative))
 
+    def _temporary(self, relative: str) -> str:
+        """Where `relative` is written before its rename (`remove_temporaries` finds what a kill left)."""
+        return self.path(f"{relative}{TEMPORARY_MARK}{uuid.uuid4().hex}")
+
     def write_bytes(self, relative: str, data: bytes) -> None:
         self._parent(relative)
-        temporary = self.path(f"{relative}.tmp-{uuid.uuid4().hex}")
+        temporary = self._temporary(relative)
         with self.fs.open_output_stream(temporary) as stream:
             stream.write(data)
         self._commit(temporary, relative)
@@ -85,7 +89,7 @@ class OutputDir:
     def parquet_writer(self, relative: str, schema: pa.Schema) -> Iterator[pq.ParquetWriter]:
         """A writer to a temporary file that becomes `relative` only when the block completes."""
         self._parent(relative)
-        temporary = self.path(f"{relative}.tmp-{uuid.uuid4().hex}")
+        temporary = self._temporary(relative)
         try:
             with self.fs.open_output_stream(temporary) as sink, pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
                 yield writer
@@ -106,7 +110,7 @@ class OutputDir:
             if not self.exists(folder):
                 continue
             for info in self.fs.get_file_info(pafs.FileSelector(self.path(folder), recursive=True)):
-                if info.type == pafs.FileType.File and ".tmp-" in info.base_name:
+                if info.type == pafs.FileType.File and TEMPORARY_MARK in info.base_name:
                     self.fs.delete_file(info.path)
                     removed.append(info.path)
         return removed

@@ -41,6 +41,7 @@ from filters.url import url_host
 from pipeline.config import STAGE_CLASSES, Config, config_hash, load_config
 from pipeline.corpus import CORPUS, REJECTED, STATS
 from pipeline.extract import EXTRACT_FIELDS
+from pipeline.inputs import TEMPORARY_MARK
 from pipeline.outputs import CONFIG_FILE, OutputDir
 from pipeline.schema import CORE_NAMES
 
@@ -802,7 +803,7 @@ def source_files(out: OutputDir) -> list[list[Any]]:
     for folder in (CORPUS, REJECTED):
         if out.exists(folder):
             for info in out.fs.get_file_info(pafs.FileSelector(out.path(folder), recursive=False)):
-                if info.type == pafs.FileType.File and info.base_name.endswith(".parquet") and ".tmp-" not in info.base_name:
+                if info.type == pafs.FileType.File and info.base_name.endswith(".parquet") and TEMPORARY_MARK not in info.base_name:
                     files.append([f"{folder}/{info.base_name}", info.size])
     return sorted(files)
 
