@@ -95,7 +95,7 @@ def readability_pages(folder: str, config: Any) -> Iterator[tuple[str, dict[str,
 
 def full_path(rows: list[dict[str, Any]], config: Any) -> list[str | None]:
     """Drop reason (None: kept) of each extracted row through langid, url and heuristics."""
-    from filters.heuristics import HeuristicsStage
+    from filters.heuristics.stage import HeuristicsStage
     from filters.langid import LangidStage
     from filters.url import UrlFilterStage
     from pipeline.extract import EXTRACT_FIELDS

@@ -20,7 +20,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.measure import Timer  # noqa: E402
 from dedup.minhash import MinHasher, poly_hash32  # noqa: E402
 from dedup.normalize import normalize_text, shingles  # noqa: E402
 
@@ -54,12 +54,6 @@ def load_documents(folder: Path, words_per_doc: int, count: int) -> list[str]:
                 if len(docs) >= count:
                     return docs
     return docs
-
-
-def measure(fn: Callable[[], object]) -> tuple[float, float]:
-    cpu, wall = time.process_time(), time.perf_counter()
-    fn()
-    return time.process_time() - cpu, time.perf_counter() - wall
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         timings: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
         for _ in range(args.repeats):
             for name, fn in methods.items():
-                timings[name].append(measure(fn))
+                with Timer() as timer:
+                    fn()
+                timings[name].append((timer.cpu_s, timer.wall_s))
         rows = []
         for name in methods:
             cpu = statistics.median(t[0] for t in timings[name])

@@ -6,7 +6,7 @@ with probability J ~ U(0.5, 1.0) per value (a document at Jaccard J with it). Bo
 signatures and the default banding (25 x 5, threshold 0.5):
 - single machine (`dedup.local.near_components`): sort node keys, band hashes (numpy), star edges per
   band (lexsort), hook-and-shortcut connected components (numpy);
-- Spark (`dedup.spark_dedup`): band hashes in `mapInArrow` (the same numpy code), posexplode + window
+- Spark (`pipeline.spark.dedup`): band hashes in `mapInArrow` (the same numpy code), posexplode + window
   star edges, large-star / small-star connected components with checkpoints, then the component
   labels are counted (the action that runs it all). Local mode, `--spark-master` (default local[2]).
 Each measurement runs in a fresh process. Peak memory: the single-machine path reports its process's
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import peak_rss_bytes
+from benchmarks.measure import Timer, current_rss_bytes, descendants, maxrss_bytes, peak_rss_bytes
 
 
 def make_signatures(n: int, dup_share: float, seed: int, num_perm: int = 128) -> tuple[np.ndarray, np.ndarray]:
@@ -57,38 +56,17 @@ def make_signatures(n: int, dup_share: float, seed: int, num_perm: int = 128) ->
     return signatures, cluster
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def descendants(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue
-        if parent == pid:
-            children.append(int(entry))
-            children.extend(descendants(int(entry)))
-    return children
-
-
 def run_local(signature_file: str, out: str) -> None:
     from dedup.config import DedupConfig
     from dedup.local import near_components
 
     signatures = np.load(signature_file)
     keys = [f"n{i:08d}" for i in range(len(signatures))]
-    before = rss_bytes()
-    start, cpu = time.perf_counter(), time.process_time()
-    labels = near_components(keys, signatures, DedupConfig())
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    before = current_rss_bytes()
+    with Timer() as timer:
+        labels = near_components(keys, signatures, DedupConfig())
+    seconds, cpu_seconds = timer.wall_s, timer.cpu_s
+    peak = maxrss_bytes()
     np.save(out, labels)
     sizes = np.bincount(labels)
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_above_input": peak - before,
@@ -106,7 +84,7 @@ def run_spark(signature_file: str, out: str, master: str, partitions: int, drive
     from pyspark.sql.pandas.types import from_arrow_schema
 
     from dedup.config import DedupConfig
-    from dedup.spark_dedup import connected_components_frame, star_edges_frame
+    from pipeline.spark.dedup import connected_components_frame, star_edges_frame
 
     config = DedupConfig()
     num_bands, rows_per_band = config.bands()
@@ -158,7 +136,7 @@ def run_spark(signature_file: str, out: str, master: str, partitions: int, drive
     spark.stop()
     print(json.dumps({"seconds": seconds, "driver_cpu_seconds": time.process_time() - cpu, "labelled_nodes": count,
                       "peak_rss_jvm_and_workers": jvm_and_workers,
-                      "peak_rss_driver": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "peak_rss_driver": maxrss_bytes()}))
 
 
 def child(args: list[str], timeout: int) -> dict | None:

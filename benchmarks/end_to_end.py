@@ -47,28 +47,24 @@ Besides the project's dev dependencies, datatrove's recipe needs spacy, orjson, 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import glob
 import gzip
 import importlib.util
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import write_section
+from benchmarks.measure import (MB, TreeSampler, become_child_subreaper, cpu_seconds, loadavg, machine_facts,
+                                reap_orphans, write_section)
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "end_to_end.json"
@@ -76,11 +72,8 @@ RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
 SECTION_TITLE = "## End-to-end throughput (issue 10)"
 FIRST_SEED = 20260214  # sample_data/generate.py's SEED: file i uses FIRST_SEED + i
 DATATROVE_SKIPS = ("resiliparse_clipped.warc.gz",)  # crashes datatrove's WarcReader task (see the docstring)
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_SECONDS = 0.2
-MB = 1e6
-PR_SET_CHILD_SUBREAPER = 36
+PACKAGES = ("pyspark", "trafilatura", "resiliparse", "datatrove")  # versions recorded with the results
 
 # FineWeb's filter set on the project's stages (see the docstring).
 PROJECT_SETTINGS = [
@@ -165,109 +158,6 @@ def response_ids(paths: list[str]) -> list[str]:
 # ------------------------------------------------------------------------------------------ measuring
 
 
-@dataclass
-class Sample:
-    time_s: float  # epoch seconds (the clock of Spark's event log)
-    rss_bytes: int  # summed over the process tree
-    pss_bytes: int
-    task_rss_bytes: int  # largest RSS of one task's processes
-    cpu_s: dict[int, float]  # pid -> utime + stime so far
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-
-
-def _pss_bytes(pid: int) -> int:
-    text = _read(f"/proc/{pid}/smaps_rollup")
-    for line in (text or "").splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-class TreeMonitor:
-    """Samples the process tree under `root` every SAMPLE_SECONDS from a thread."""
-
-    def __init__(self, root: int, is_task: Callable[[str, str], bool]) -> None:
-        self.root, self.is_task = root, is_task
-        self.samples: list[Sample] = []
-        self.commands: dict[int, str] = {}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _command(self, pid: int) -> str:
-        if pid not in self.commands:
-            self.commands[pid] = (_read(f"/proc/{pid}/cmdline") or "").replace("\0", " ")
-        return self.commands[pid]
-
-    def sample(self) -> None:
-        stats: dict[int, tuple[int, float, int]] = {}  # pid -> (ppid, cpu s, rss bytes)
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            text = _read(f"/proc/{name}/stat")
-            if text is None:
-                continue
-            fields = text.rsplit(")", 1)[1].split()  # after the command name: state, ppid, ...
-            stats[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
-                                int(fields[21]) * PAGE_BYTES)
-        children: dict[int, list[int]] = {}
-        for pid, (ppid, _, _) in stats.items():
-            children.setdefault(ppid, []).append(pid)
-
-        def subtree(pid: int) -> list[int]:
-            found, todo = [], [pid]
-            while todo:
-                current = todo.pop()
-                found.append(current)
-                todo.extend(children.get(current, ()))
-            return found
-
-        if self.root not in stats:
-            return
-        tree = subtree(self.root)
-        task_rss = 0
-        for pid in tree:
-            parent = stats[pid][0]
-            if self.is_task(self._command(pid), self._command(parent) if parent in stats else ""):
-                task_rss = max(task_rss, sum(stats[p][2] for p in subtree(pid)))
-        self.samples.append(Sample(time.time(), sum(stats[p][2] for p in tree), sum(_pss_bytes(p) for p in tree),
-                                   task_rss, {p: stats[p][1] for p in tree}))
-
-    def _loop(self) -> None:
-        while not self.stop.is_set():
-            self.sample()
-            self.stop.wait(SAMPLE_SECONDS)
-
-    def __enter__(self) -> "TreeMonitor":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join()
-
-    def window(self, start_s: float, end_s: float) -> dict[str, float]:
-        """Peak memory and approximate CPU seconds of the tree between two epoch times."""
-        inside = [s for s in self.samples if start_s <= s.time_s <= end_s]
-        before = [s for s in self.samples if s.time_s < start_s]
-        first = before[-1].cpu_s if before else {}
-        last: dict[int, float] = {}
-        for s in inside:
-            last.update(s.cpu_s)
-        return {
-            "peak_rss_mb": max((s.rss_bytes for s in inside), default=0) / MB,
-            "peak_pss_mb": max((s.pss_bytes for s in inside), default=0) / MB,
-            "peak_task_rss_mb": max((s.task_rss_bytes for s in inside), default=0) / MB,
-            "cpu_s_approx": sum(cpu - first.get(pid, 0.0) for pid, cpu in last.items()),
-        }
-
-
 def is_spark_task(command: str, parent_command: str) -> bool:
     """A pyspark worker: forked by the pyspark daemon, so both command lines name it."""
     return "pyspark.daemon" in command and "pyspark.daemon" in parent_command
@@ -278,41 +168,19 @@ def is_datatrove_task(command: str, parent_command: str) -> bool:
     return "forkserver" in command and "forkserver" in parent_command
 
 
-def children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def reap_orphans(timeout_s: float = 60.0) -> None:
-    """Wait for descendants that were re-parented to this subreaper, so that their CPU is counted."""
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:  # none left
-            return
-        if pid == 0:
-            time.sleep(0.1)
-    raise RuntimeError(f"descendants still running {timeout_s:.0f} s after the run ended")
-
-
-def loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def measured_run(command: list[str], env: dict[str, str], log: Path,
-                 is_task: Callable[[str, str], bool]) -> tuple[dict[str, Any], TreeMonitor]:
+                 is_task: Callable[[str, str], bool]) -> tuple[dict[str, Any], TreeSampler]:
     """Run `command` to completion: wall, CPU of the whole tree, peak memory; raises with the log's tail."""
     load_before = loadavg()
-    cpu_before = children_cpu_s()
+    cpu_before = cpu_seconds(resource.RUSAGE_CHILDREN)
     start_s = time.time()
     with open(log, "w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        with TreeMonitor(process.pid, is_task) as monitor:
+        with TreeSampler(process.pid, is_task, SAMPLE_SECONDS) as monitor:
             code = process.wait()
     end_s = time.time()
     reap_orphans()
-    cpu_s = children_cpu_s() - cpu_before
+    cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} exited {code}:\n{log.read_text()[-3000:]}")
     whole = monitor.window(start_s, end_s)
@@ -588,14 +456,6 @@ def datatrove_gap(ours: dict[str, dict[str, Any]], theirs: dict[str, str | None]
 # ------------------------------------------------------------------------------------------ report
 
 
-def machine_facts() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown")
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu_model": model, "python": platform.python_version(),
-            "memory_gb": round(os.sysconf("SC_PHYS_PAGES") * PAGE_BYTES / 1e9, 1),
-            "versions": {name: version(name) for name in ("pyspark", "trafilatura", "resiliparse", "datatrove")}}
-
-
 def fmt_load(values: list[float]) -> str:
     return "/".join(f"{v:.1f}" for v in values)
 
@@ -787,7 +647,7 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     paths = input_paths(inputs)
     responses = response_ids(paths)
     report: dict[str, Any] = {
-        "machine": machine_facts(), "loadavg_start": loadavg(),
+        "machine": machine_facts(PACKAGES), "loadavg_start": loadavg(),
         "input": {"generated_pages": len(main_files) * args.pages_per_file, "generated_files": len(main_files),
                   "pages_per_file": args.pages_per_file, "cc": str(args.cc), "cc_files": len(cc_files(args.cc)),
                   "files": len(paths), "responses": len(responses),
@@ -869,7 +729,7 @@ def main() -> None:
     if args.render:
         report = json.loads(args.render.read_text(encoding="utf-8"))
         if args.add_path_timing:  # measured now, on the generated files of the report's input folder
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            become_child_subreaper()
             generated = sorted(glob.glob(str(args.work / "input" / "bench-*.warc.gz")))
             report["path_timing"] = run_path_timing(generated, args.work, args.path_timing)
             args.render.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
@@ -888,7 +748,7 @@ def main() -> None:
         sys.exit(f"--cc {args.cc}: not a folder (the shared data lives under /work/shared/data/warc)")
     # Orphans of the runs (the pyspark daemon when the JVM exits) are re-parented here and reaped, so that
     # getrusage(RUSAGE_CHILDREN) counts their CPU.
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    if not become_child_subreaper():
         sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: CPU of orphaned processes would be missed")
     args.work.mkdir(parents=True, exist_ok=True)
     report = run_all(args, args.work.resolve())

@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.warc_writer import write_warc  # noqa: E402
-from tests.conftest import ARTICLE, heavy_page, info, response  # noqa: E402
+from testkit.records import ARTICLE, heavy_page, info, response  # noqa: E402
+from testkit.warc_writer import write_warc  # noqa: E402
 
 
 def run_job(warc: Path, output: Path, overrides: list[str]) -> dict[str, Any]:

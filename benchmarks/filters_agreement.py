@@ -29,18 +29,12 @@ from typing import Any, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.heuristics import (  # noqa: E402
-    BadWordsConfig,
-    C4Config,
-    FineWebConfig,
-    GopherQualityConfig,
-    GopherRepetitionConfig,
-    HeuristicsConfig,
-    HeuristicsStage,
-    fineweb_signals,
-    gopher_quality_signals,
-    gopher_repetition_signals,
-)
+from filters.heuristics.badwords import BadWordsConfig  # noqa: E402
+from filters.heuristics.c4 import C4Config  # noqa: E402
+from filters.heuristics.fineweb import FineWebConfig, fineweb_signals  # noqa: E402
+from filters.heuristics.gopher_quality import GopherQualityConfig, gopher_quality_signals  # noqa: E402
+from filters.heuristics.gopher_repetition import GopherRepetitionConfig, gopher_repetition_signals  # noqa: E402
+from filters.heuristics.stage import HeuristicsConfig, HeuristicsStage  # noqa: E402
 
 FAMILIES = ("c4", "gopher_quality", "gopher_repetition", "fineweb")
 
@@ -174,7 +168,7 @@ def decision_with_datatrove_words(family: str, stage: HeuristicsStage, text: str
     else:  # C4 splits lines on whitespace; only the sentence count uses spaCy
         from datatrove.utils.text import split_into_sentences
 
-        import filters.heuristics as heuristics
+        import filters.heuristics.c4 as heuristics
 
         original = heuristics.count_sentences
         heuristics.count_sentences = lambda line: len(split_into_sentences(line, "eng")) if line else 0

@@ -19,33 +19,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
-import time
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks.measure import best_cpu_seconds, machine_line  # noqa: E402
 
 from filters_agreement import FAMILIES, datatrove_filters, load_documents, only_family  # noqa: E402
 
-from filters.heuristics import HeuristicsConfig, HeuristicsStage  # noqa: E402
+from filters.heuristics.stage import HeuristicsConfig, HeuristicsStage  # noqa: E402
 from filters.langid import LangidConfig, LangidStage  # noqa: E402
 from pipeline.schema import document_schema  # noqa: E402
 from pipeline.stages import batched, chain_batches  # noqa: E402
-
-
-def best_time(run: Callable[[], None], repeat: int) -> float:
-    """Least CPU seconds of this process over `repeat` runs after a warm-up run. CPU time, not wall time:
-    the machine is shared, and one process uses one core (fastText's predict is single-threaded)."""
-    run()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        run()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -68,9 +54,7 @@ def main() -> None:
     texts = [text for _, text in documents]
     n = len(texts)
     chars = sum(map(len, texts))
-    print(f"{n} documents, {chars / n:,.0f} characters on average; one process on "
-          f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores), Python {platform.python_version()}, "
-          f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{n} documents, {chars / n:,.0f} characters on average; one process on {machine_line()}")
     rows: list[tuple[str, float, float | None]] = []
 
     # ---- language ID
@@ -90,7 +74,7 @@ def main() -> None:
         for text in texts:
             theirs.filter(Document(text=text, id="x"))
 
-    rows.append(("langid (lid.176.ftz)", best_time(ours_langid, args.repeat), best_time(datatrove_langid, args.repeat)))
+    rows.append(("langid (lid.176.ftz)", best_cpu_seconds(ours_langid, args.repeat), best_cpu_seconds(datatrove_langid, args.repeat)))
 
     # ---- heuristics per family
     their_filters = datatrove_filters()
@@ -107,7 +91,7 @@ def main() -> None:
             for text in texts:
                 filter_.filter(Document(text=text, id="x"))
 
-        rows.append((f"heuristics: {family} only", best_time(ours, args.repeat), best_time(datatrove_one, args.repeat)))
+        rows.append((f"heuristics: {family} only", best_cpu_seconds(ours, args.repeat), best_cpu_seconds(datatrove_one, args.repeat)))
 
     # ---- the whole heuristics stage
     stage = HeuristicsStage(HeuristicsConfig())
@@ -131,9 +115,9 @@ def main() -> None:
             for family in ("gopher_repetition", "gopher_quality", "c4", "fineweb"):
                 their_filters[family].filter(Document(text=text, id="x"))
 
-    all_theirs = best_time(datatrove_all, args.repeat)
-    rows.append(("heuristics: whole stage, all families + bad words", best_time(ours_all, args.repeat), all_theirs))
-    rows.append(("heuristics: whole stage through the Arrow adapter", best_time(ours_adapter, args.repeat), None))
+    all_theirs = best_cpu_seconds(datatrove_all, args.repeat)
+    rows.append(("heuristics: whole stage, all families + bad words", best_cpu_seconds(ours_all, args.repeat), all_theirs))
+    rows.append(("heuristics: whole stage through the Arrow adapter", best_cpu_seconds(ours_adapter, args.repeat), None))
 
     print()
     print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

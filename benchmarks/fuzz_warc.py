@@ -17,7 +17,7 @@ libFuzzer's `-timeout` makes any input slower than that a finding too (regex bac
 Usage (atheris is a benchmark tool, not a dependency: `.venv/bin/pip install atheris`):
     .venv/bin/python benchmarks/fuzz_warc.py all --seconds 100 --json benchmarks/results/fuzz_warc.json
     .venv/bin/python benchmarks/fuzz_warc.py run warc -max_total_time=60 -timeout=10   # one target, libFuzzer flags
-`all` seeds each target from the fault corpus (`tests/faults.py`, the small files) and reports runs, time
+`all` seeds each target from the fault corpus (`testkit/faults.py`, the small files) and reports runs, time
 and findings per target.
 """
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _members_per_record(data: bytes) -> bytes:
 def _damaged_records(data: bytes, cap: int) -> None:
     """Valid records from the input, then one byte overwritten, bytes inserted, or the file cut at a
     position: every record that ends before that position must be read back exactly, first and in order."""
-    from pipeline.warc_writer import gzip_member, warc_record
+    from testkit.warc_writer import gzip_member, warc_record
 
     if len(data) < 4:
         return
@@ -226,7 +226,7 @@ def fuzz_extract(data: bytes) -> None:
 def _seed_corpus(target: str, folder: Path) -> None:
     """Seeds from the fault corpus's small files: whole files for warc, response blocks for http/extract."""
     from pipeline.warc import WarcFileError, iter_records
-    from tests.faults import FAULTS, write_fault
+    from testkit.faults import FAULTS, write_fault
 
     files = Path(tempfile.mkdtemp(prefix="fuzz-faults-"))
     for fault in FAULTS:

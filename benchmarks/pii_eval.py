@@ -56,7 +56,8 @@ from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.pii import PATTERN_ENTITIES, PiiConfig, PiiStage, luhn_valid  # noqa: E402
+from filters.pii.stage import PATTERN_ENTITIES, PiiConfig, PiiStage  # noqa: E402
+from filters.pii.validators import luhn_valid  # noqa: E402
 
 Span = tuple[int, int, str]  # (start, end, entity type)
 Finder = Callable[[str], list[Span]]
@@ -377,7 +378,7 @@ def score_web(documents: dict[str, list[tuple[str, str]]], stage: PiiStage) -> d
         spans = []
         by_entity: Counter = Counter()
         for doc_id, text in docs:
-            if stage.precheck is not None and stage.precheck.search(text) is None:
+            if stage.precheck_regex is not None and stage.precheck_regex.search(text) is None:
                 skipped += 1
                 continue
             hits = stage.find(text)
@@ -400,7 +401,7 @@ def score_web(documents: dict[str, list[tuple[str, str]]], stage: PiiStage) -> d
 
 def windows_agree(stage: PiiStage, texts: list[str]) -> dict[str, Any]:
     """How many texts get other hits from presidio on the pre-check windows than on the whole text."""
-    from filters.pii import resolve_overlaps
+    from filters.pii.stage import resolve_overlaps
 
     differ = []
     for text in texts:
@@ -559,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## PII-free web documents\n")
     print_web(web)
     payload["web"] = web
-    if stage.precheck is not None:
+    if stage.precheck_regex is not None:
         texts += [text for docs in documents.values() for _, text in docs]
         agreement = payload["windows_vs_whole"] = windows_agree(stage, texts)
         print(f"\npre-check windows vs whole texts: {agreement['differ']} of {agreement['texts']} texts get other hits")

@@ -7,7 +7,7 @@ uk_UA's Prostir; zh_CN's UnionPay; pt_PT's; fa_IR's 29 Iranian bank cards), writ
 them (ungrouped, or in groups of four (Amex 4-6-5) joined by spaces, dashes or dots); `phone_number()` of
 every Faker locale that has one, as Faker formats it (emergency and short service numbers of fewer than
 6 digits are drawn again: they name no one); emails of every locale; public IPv4 and IPv6 addresses
-(addresses in filters.pii_recognizers' PRIVATE_IP_NETWORKS are drawn again: the stage keeps them on
+(addresses in filters.pii.validators' PRIVATE_IP_NETWORKS are drawn again: the stage keeps them on
 purpose); IBANs of the locales whose country uses IBANs (written grouped or not); US SSNs.
 
 Splits: templates are partitioned (even index of each group -> `dev`, odd -> `heldout`) and every split
@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.pii import is_private_ip  # noqa: E402
+from filters.pii.validators import is_private_ip  # noqa: E402
 
 FIRST_DATE, LAST_DATE = datetime.date(2010, 1, 1), datetime.date(2025, 12, 31)
 SPLIT_SEEDS = {"dev": 18_001, "heldout": 18_777}

@@ -24,30 +24,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks.measure import best_cpu_seconds, machine_line  # noqa: E402
 
 from pii_eval import parse_sets, presidio_default_finder, presidio_generated, web_documents  # noqa: E402
 
-from filters.pii import PiiConfig, PiiStage  # noqa: E402
-
-
-def best_time(run: Callable[[], None], repeat: int) -> float:
-    """Least CPU seconds of this process over `repeat` runs after a warm-up run."""
-    run()
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        run()
-        times.append(time.process_time() - start)
-    return min(times)
+from filters.pii.stage import PiiConfig, PiiStage  # noqa: E402
 
 
 def with_pii(texts: list[str], pii_texts: list[str], every: int, seed: int = 6) -> list[str]:
@@ -113,18 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     config = PiiConfig(**parse_sets(args.set))
     default = PiiStage(config)
     whole = PiiStage(PiiConfig(**{**parse_sets(args.set), "precheck": False}))
-    print(f"one process on {platform.processor() or platform.machine()} ({os.cpu_count()} cores), Python "
-          f"{platform.python_version()}, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"one process on {machine_line()}")
     print(f"config: {config}\n")
     print("| documents | n | chars/doc | pre-check: skipped | docs/s per core: pii stage (pre-check) | "
           "pii stage (no pre-check) | presidio defaults | MB/s per core (pre-check) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, texts in sets.items():
         n, chars = len(texts), sum(map(len, texts))
-        skipped = sum(1 for text in texts if default.precheck.search(text) is None)
-        t_default = best_time(stage_runner(default, texts), args.repeat)
-        t_whole = best_time(stage_runner(whole, texts), args.repeat)
-        t_presidio = best_time(presidio_defaults_runner(texts), args.repeat)
+        skipped = sum(1 for text in texts if default.precheck_regex.search(text) is None)
+        t_default = best_cpu_seconds(stage_runner(default, texts), args.repeat)
+        t_whole = best_cpu_seconds(stage_runner(whole, texts), args.repeat)
+        t_presidio = best_cpu_seconds(presidio_defaults_runner(texts), args.repeat)
         print(f"| {name} | {n} | {chars / n:,.0f} | {skipped} ({100 * skipped / n:.1f}%) | {n / t_default:,.0f} | "
               f"{n / t_whole:,.0f} | {n / t_presidio:,.0f} | {chars / t_default / 1e6:.2f} |")
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -37,16 +37,16 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import best_times, machine_line  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from filters.quality import QualityConfig, QualityStage  # noqa: E402
-from filters.quality_training import (  # noqa: E402
+from filters.quality_model import label_probabilities, normalize_text  # noqa: E402
+from pipeline.quality_training import (  # noqa: E402
     TrainQualityConfig,
     is_holdout,
-    label_probabilities,
-    normalize_text,
     roc_auc,
     train_quality_classifier,
 )
@@ -93,12 +93,7 @@ def kept_pages(cc: str) -> list[dict[str, Any]]:
 
 def cpu_rate(run: Callable[[], None], n: int, repeat: int) -> tuple[float, float]:
     """(docs per CPU second, docs per wall second), best of `repeat` after a warm-up run."""
-    run()
-    best_cpu = best_wall = float("inf")
-    for _ in range(repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        run()
-        best_cpu, best_wall = min(best_cpu, time.process_time() - cpu), min(best_wall, time.perf_counter() - wall)
+    best_cpu, best_wall = best_times(run, repeat)
     return n / best_cpu, n / best_wall
 
 
@@ -127,8 +122,7 @@ def main() -> None:
     sources = prepare(args, work)
     pages = kept_pages(sources["cc"])
     print(f"{sum(1 for _ in open(sources['wiki']))} WikiText paragraphs, {sum(1 for _ in open(sources['sms']))} SMS, "
-          f"{len(pages)} extracted pages; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+          f"{len(pages)} extracted pages; {machine_line()}")
 
     results: dict[str, Any] = {"experiments": [], "throughput": [], "machine": {
         "cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_start": os.getloadavg()}}

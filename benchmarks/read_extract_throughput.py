@@ -35,8 +35,6 @@ import argparse
 import cProfile
 import io
 import json
-import os
-import platform
 import pstats
 import re
 import resource
@@ -47,21 +45,19 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: `pipeline` is importable
-from benchmarks.measure import write_section
+from benchmarks.measure import MB, cpu_seconds, live_children_cpu_seconds, loadavg, machine_facts, write_section
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "read_extract_throughput.json"
 RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
 SECTION_TITLE = "## Read + extract throughput (issue 2)"
 WORD_RE = re.compile(r"\w+")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # /proc/<pid>/stat times are in these ticks per second
-MB = 1e6  # decimal megabytes
+PACKAGES = ("trafilatura", "datatrove", "warcio", "fastwarc", "lxml")  # versions recorded with the results
 
 # --------------------------------------------------------------------------------------------------
 # Worker side: one measurement in this process, CPU of this process and its children.
@@ -75,39 +71,9 @@ class Snapshot:
     cpu_children: float  # user + system seconds of its children, reaped and live
 
 
-def _rusage_seconds(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _live_children_seconds() -> float:
-    """CPU of this process's live children (and of the children they reaped) from /proc."""
-    pid = os.getpid()
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:  # kernel without CONFIG_PROC_CHILDREN: scan every process's parent
-        children = [p.name for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(p.name) == pid]
-    ticks = 0
-    for child in children:
-        try:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # exited and reaped between the listing and the read
-            continue
-        # After the ")" of the command name: fields[11..14] = utime, stime, cutime, cstime (stat 14..17).
-        ticks += sum(int(value) for value in fields[11:15])
-    return ticks / CLOCK_TICKS
-
-
-def _parent_of(pid: str) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (FileNotFoundError, ValueError):
-        return -1
-
-
 def snapshot() -> Snapshot:
-    children = _rusage_seconds(resource.RUSAGE_CHILDREN) + _live_children_seconds()
-    return Snapshot(time.perf_counter(), _rusage_seconds(resource.RUSAGE_SELF), children)
+    children = cpu_seconds(resource.RUSAGE_CHILDREN) + live_children_cpu_seconds()
+    return Snapshot(time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF), children)
 
 
 @dataclass
@@ -467,22 +433,8 @@ def agreement(ids: Iterable[str], ours: dict[str, str], theirs: dict[str, str]) 
     }
 
 
-def loadavg() -> list[str]:
-    """1, 5 and 15 minute load averages: other work on a shared machine shows here (and in wall >> CPU)."""
-    return Path("/proc/loadavg").read_text().split()[:3]
-
-
-def machine_facts() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown")
-    return {
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu_model": model,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_at_start": loadavg(),
-        "versions": {name: version(name) for name in ("trafilatura", "datatrove", "warcio", "fastwarc", "lxml")},
-    }
+def fmt_load(values: list[float]) -> str:
+    return " ".join(f"{x:.2f}" for x in values)
 
 
 def format_table(results: dict[str, dict[str, Any]], baseline: dict[str, str]) -> str:
@@ -525,7 +477,7 @@ def markdown_section(report: dict[str, Any], command: str) -> str:
         SECTION_TITLE, "",
         f"Command: `{command}`", "",
         f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), Python {m['python']}, load average (1/5/15 min) "
-        f"{' '.join(m['loadavg_at_start'])} at start and {' '.join(m['loadavg_at_end'])} at end; trafilatura "
+        f"{fmt_load(m['loadavg_at_start'])} at start and {fmt_load(m['loadavg_at_end'])} at end; trafilatura "
         f"{m['versions']['trafilatura']}, datatrove {m['versions']['datatrove']}, warcio {m['versions']['warcio']}, "
         f"fastwarc {m['versions']['fastwarc']}.",
         "",
@@ -587,7 +539,7 @@ def project_extract_settings() -> dict[str, Any]:
 
 
 def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    machine = machine_facts()
+    machine = machine_facts(PACKAGES) | {"loadavg_at_start": loadavg()}
     if args.warc:
         warc, source = Path(args.warc).resolve(), f"`{args.warc}`"
     else:

@@ -7,9 +7,10 @@ left before their stage, text lengths log-normal (median ~600 characters), 10% o
 clusters of 2-5, PII counts mostly 0. Signals do not agree with the reasons (only the volume matters here).
 
 Measured, each in a fresh process:
-- stats with pyarrow (`pipeline.stats.write_stats_local`: batches of 8,192 rows, partials merged as they go);
-- stats with Spark (`pipeline.stats.write_stats`, local[2], as build_corpus runs it);
-- the report (`jobs/report.py`: reads only OUT/stats/), once for time and RSS, once under tracemalloc.
+- stats with pyarrow (`pipeline.stats.store.write_stats_local`: batches of 8,192 rows, partials merged as they go);
+- stats with Spark (`pipeline.spark.stats.write_stats`, local[2], as build_corpus runs it);
+- the report (`reporting.page.write_report`, what `jobs/report.py` runs: reads only OUT/stats/), once for time and
+  RSS, once under tracemalloc.
 Peak memory: the process's peak RSS (ru_maxrss) above its RSS after imports; for Spark the sum of the peak
 RSS (VmHWM) of the driver, the JVM and its Python workers.
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import peak_rss_bytes
+from benchmarks.measure import Timer, current_rss_bytes, descendants, maxrss_bytes, peak_rss_bytes
 
 PART_ROWS = 50_000
 STAGES = ["extract", "langid", "url", "heuristics", "quality", "dedup", "pii"]
@@ -54,9 +54,9 @@ def config_overrides() -> list[str]:
 def document_schema_all():
     """The output schema of STAGES, from the stages' declared fields (no model is loaded)."""
     from dedup.decisions import DEDUP_FIELDS
-    from filters.heuristics import HeuristicsStage
+    from filters.heuristics.stage import HeuristicsStage
     from filters.langid import LangidStage
-    from filters.pii import PATTERN_ENTITIES, TOTAL_COLUMN, count_column
+    from filters.pii.stage import PATTERN_ENTITIES, TOTAL_COLUMN, count_column
     from filters.quality import QualityStage
     from filters.url import UrlFilterStage
     from pipeline.extract import EXTRACT_FIELDS
@@ -75,7 +75,7 @@ def synthetic_rows(n: int, first: int, rng: np.random.Generator, schema) -> "pa.
     """Rows first..first+n-1 of the synthetic corpus (see the module docstring)."""
     import pyarrow as pa
 
-    from pipeline.stats import signal_stage
+    from pipeline.stats.rules import signal_stage
 
     index = np.arange(first, first + n)
     reasons = np.array([r or "" for r, _ in OUTCOMES], dtype=object)
@@ -157,30 +157,12 @@ def generate(docs: int, out_dir: str, seed: int = 0) -> None:
                 writer.write_table(table.filter(mask))
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def descendants(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            if parent == pid:
-                found += [int(entry)] + descendants(int(entry))
-    return found
-
-
 def measure(kind: str, out_dir: str) -> dict:
     """One measurement in this process; printed as JSON by `main`."""
     from pipeline.config import load_config
     from pipeline.outputs import OutputDir
-    from pipeline.stats import write_stats, write_stats_local
+    from pipeline.spark.stats import write_stats
+    from pipeline.stats.store import write_stats_local
 
     config = load_config(None, config_overrides())
     out = OutputDir(out_dir)
@@ -193,20 +175,19 @@ def measure(kind: str, out_dir: str) -> dict:
                  .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8")
                  .config("spark.ui.showConsoleProgress", "false").config("spark.log.level", "ERROR").getOrCreate())
         spark.range(1).count()  # JVM and workers up before the clock starts
-    import jobs.report as report  # imported before the baseline, like everything else
+    from reporting.page import write_report  # imported before the baseline, like everything else
 
     if kind == "report-tracemalloc":
         tracemalloc.start()
-    before = rss_bytes()
-    start, cpu = time.perf_counter(), time.process_time()
-    if kind == "stats-arrow":
-        write_stats_local(out, config, "synthetic")
-    elif kind == "stats-spark":
-        write_stats(spark, out, config)
-    else:
-        report.write_report(out_dir)
-    result = {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-              "peak_rss_above_start": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before}
+    before = current_rss_bytes()
+    with Timer() as timer:
+        if kind == "stats-arrow":
+            write_stats_local(out, config, "synthetic")
+        elif kind == "stats-spark":
+            write_stats(spark, out, config)
+        else:
+            write_report(out_dir)
+    result = {"seconds": timer.wall_s, "cpu_seconds": timer.cpu_s, "peak_rss_above_start": maxrss_bytes() - before}
     if kind == "stats-spark":
         processes = descendants(os.getpid())
         result["peak_rss_above_start"] = sum(peak_rss_bytes(pid) for pid in [os.getpid()] + processes) - before

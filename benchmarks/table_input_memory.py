@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import peak_rss_bytes, write_section  # noqa: E402
+from benchmarks.measure import peak_rss_bytes, tree_rss_bytes, write_section  # noqa: E402
 
 TITLE = "## Table inputs: peak memory of JSONL and Parquet (benchmarks/table_input_memory.py)"
 MiB = 1 << 20
@@ -103,35 +103,6 @@ def write_single_text_jsonl(path: Path, text_bytes: int) -> None:
 def write_single_text_parquet(path: Path, text_bytes: int) -> None:
     text = "all work and no play makes a very long line " * (text_bytes // 45)
     pq.write_table(pa.table({"id": ["huge", "small"], "text": [text, "the row after the huge one"]}), path)
-
-
-def tree_rss_bytes(root: int) -> tuple[int, int]:
-    """(current RSS summed over `root` and all its descendants, largest VmHWM among them): a local Spark job is
-    a JVM plus forked Python workers, so no one process shows its memory."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    members, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in members]
-        members.update(children)
-        frontier.extend(children)
-    total, largest = 0, 0
-    for pid in members:
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                fields = dict(line.split(":", 1) for line in handle if ":" in line)
-            total += int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
-            largest = max(largest, int(fields.get("VmHWM", "0 kB").split()[0]) * 1024)
-        except (OSError, ValueError):
-            continue
-    return total, largest
 
 
 def measure(name: str, command: list[str], input_path: Path, tree: bool = False) -> Measurement:

@@ -3,7 +3,7 @@
 `python benchmarks/tokenizer_throughput.py [--data /work/shared/data/text/gutenberg] [--vocab-size 32768]
 [--workers 1,2] [--repeats 3] [--out benchmarks/results/tokenizer_throughput.json]`
 
-Text: the Gutenberg books cut into ~8 KB documents, 8 Parquet parts (tokenizer.testing.text_files_corpus).
+Text: the Gutenberg books cut into ~8 KB documents, 8 Parquet parts (testkit.text_corpus.text_files_corpus).
 Tokenizer: byte-level BPE trained by the project on that corpus (or --tokenizer). Tokens are counted with one separator per document as in the shards:
 
 Repeats go round-robin over the rows (the machine may be shared); each row keeps its fastest run.
@@ -26,7 +26,6 @@ import glob
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import shutil
@@ -37,12 +36,8 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import cpu_seconds, loadavg  # noqa: E402
 BATCH = 1024
-
-
-def cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def corpus_texts(corpus: str) -> list[str]:
@@ -64,11 +59,11 @@ def child_encode(args: argparse.Namespace) -> None:
     encode = getattr(tokenizer, args.method)
     best = None
     for _ in range(args.repeats):
-        start, cpu_start = time.perf_counter(), cpu_s()
+        start, cpu_start = time.perf_counter(), cpu_seconds()
         tokens = 0
         for i in range(0, len(texts), BATCH):
             tokens += sum(len(e.ids) + 1 for e in encode(texts[i:i + BATCH], add_special_tokens=False))
-        run = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_s() - cpu_start, "tokens": tokens}
+        run = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu_start, "tokens": tokens}
         best = run if best is None or run["wall_s"] < best["wall_s"] else best
     print(json.dumps(best | {"bytes": sum(len(t.encode("utf-8")) for t in texts)}))
 
@@ -81,9 +76,9 @@ def child_serial_job(args: argparse.Namespace) -> None:
     best = None
     for repeat in range(args.repeats):
         with tempfile.TemporaryDirectory() as out:
-            start, cpu_start = time.perf_counter(), cpu_s()
+            start, cpu_start = time.perf_counter(), cpu_seconds()
             manifest = tokenize_corpus(args.corpus, args.tokenizer, out, config, serial_map, log=lambda _: None)
-            run = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_s() - cpu_start,
+            run = {"wall_s": time.perf_counter() - start, "cpu_s": cpu_seconds() - cpu_start,
                    "tokens": sum(s["tokens"] for s in manifest["splits"].values()),
                    "manifest_shards": [s["sha256"] for s in manifest["shards"]]}
         best = run if best is None or run["wall_s"] < best["wall_s"] else best
@@ -118,10 +113,10 @@ def main() -> None:
 
     from tokenizer.config import TokenizeConfig, TokenizeJobConfig, TokenizerConfig
     from tokenizer.encode import tokenize_corpus
-    from tokenizer.testing import text_files_corpus
+    from testkit.text_corpus import text_files_corpus
     from tokenizer.train import train_tokenizer
 
-    load_start = os.getloadavg()
+    load_start = loadavg()
     cpus = os.cpu_count() or 1
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,8 +189,7 @@ def main() -> None:
     for row in rows:
         row["ratio_vs_encode_batch_same_cpus"] = round(row["tokens_per_s"] / encode_rate[min(row["cpus"], cpus)], 3)
     summary = {"machine": {"cpus": cpus, "python": platform.python_version(),
-                           "load_average_start": [round(x, 2) for x in load_start],
-                           "load_average_end": [round(x, 2) for x in os.getloadavg()]},
+                           "load_average_start": load_start, "load_average_end": loadavg()},
                "data": args.data, "documents": len(documents), "corpus_bytes": corpus_bytes,
                "vocab_size": args.vocab_size, "repeats": args.repeats, "ray_init_s": round(ray_start_s, 2),
                "rows": rows}

@@ -3,11 +3,11 @@
 `python benchmarks/tokenizer_training.py [--data /work/shared/data/text/gutenberg] [--models bpe,unigram]
 [--vocab-sizes 8192,32768] [--repeats 2] [--out benchmarks/results/tokenizer_training.json]`
 
-The books are cut into ~8 KB documents (tokenizer.testing.text_files_corpus) and written as a corpus of 8
+The books are cut into ~8 KB documents (testkit.text_corpus.text_files_corpus) and written as a corpus of 8
 Parquet parts. Every training runs in a fresh child process (this file with --child) that samples the
 corpus (tokenizer.train.sample_corpus), trains (train_tokenizer) and measures held-out compression, and
 reports wall time per step, CPU time of training (all threads) and peak resident memory after imports,
-after sampling and after training (VmHWM, see peak_rss_mb; resource.getrusage(RUSAGE_SELF).ru_maxrss is
+after sampling and after training (VmHWM, see peak_rss_mb; getrusage's ru_maxrss is
 recorded too). The sha256 of each tokenizer.json shows whether repeated
 trainings give the same file.
 """
@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,29 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.measure import cpu_seconds, loadavg, maxrss_bytes, peak_rss_bytes  # noqa: E402
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB. getrusage's ru_maxrss survives execve on Linux (a child
-    starts at the forking parent's peak), so /proc/self/status VmHWM, which starts afresh with the new
-    program, is used where it exists; both are recorded."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return maxrss_mb()
-
-
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def cpu_s() -> float:
-    """CPU seconds of this process, all threads (the machine is shared: wall time alone misleads)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """Peak resident memory of this process in MiB: VmHWM (benchmarks/measure.peak_rss_bytes says why), else
+    getrusage's ru_maxrss."""
+    return (peak_rss_bytes(os.getpid()) or maxrss_bytes()) / 2**20
 
 
 def child(args: argparse.Namespace) -> None:
@@ -64,9 +47,9 @@ def child(args: argparse.Namespace) -> None:
     sample = sample_corpus(args.corpus, config)
     sample_s = time.perf_counter() - start
     rss_sample = peak_rss_mb()
-    start, cpu_start = time.perf_counter(), cpu_s()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     tokenizer = train_tokenizer(sample.train, len(sample.train), config)
-    train_s, train_cpu_s = time.perf_counter() - start, cpu_s() - cpu_start
+    train_s, train_cpu_s = time.perf_counter() - start, cpu_seconds() - cpu_start
     rss_train = peak_rss_mb()
     report = compression_report(tokenizer, sample.heldout, config.nfkc)
     text = tokenizer.to_str(pretty=True)
@@ -76,7 +59,7 @@ def child(args: argparse.Namespace) -> None:
         "sample_s": round(sample_s, 2), "train_s": round(train_s, 2), "train_cpu_s": round(train_cpu_s, 2),
         "peak_rss_mb": {"python": round(rss_import_before), "after_imports": round(rss_imports),
                         "after_sample": round(rss_sample), "after_train": round(rss_train)},
-        "getrusage_maxrss_mb": round(maxrss_mb()),
+        "getrusage_maxrss_mb": round(maxrss_bytes() / 2**20),
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "heldout": {lang: {k: row[k] for k in ("documents", "bytes_per_token", "characters_per_token", "roundtrip_failures")}
                     for lang, row in report.items()},
@@ -99,9 +82,9 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    from tokenizer.testing import text_files_corpus
+    from testkit.text_corpus import text_files_corpus
 
-    load_start = os.getloadavg()
+    load_start = loadavg()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         rows = text_files_corpus(args.data, Path(tmp) / "corpus")
@@ -123,8 +106,7 @@ def main() -> None:
                           f"bytes/token {row['heldout']['all']['bytes_per_token']}, sha256 {row['sha256'][:12]}",
                           flush=True)
     summary = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "load_average_start": [round(x, 2) for x in load_start],
-                           "load_average_end": [round(x, 2) for x in os.getloadavg()]},
+                           "load_average_start": load_start, "load_average_end": loadavg()},
                "data": args.data, "documents": len(rows), "corpus_bytes": corpus_bytes, "runs": results}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -3,9 +3,9 @@
 Single machine (`run_stages`, tests):
     decisions = dedup.local.dedup_table(table, DedupConfig(), index_dir="OUT/dedup/index")
     table = dedup.local.apply_decisions(table, decisions)
-Spark (`build_corpus`; the only module here that imports pyspark):
-    decisions = dedup.spark_dedup.dedup_frame(spark, frame, DedupConfig(), checkpoint_dir, index_dir=...)
-    frame = dedup.spark_dedup.apply_decisions_frame(frame, decisions)
+Spark (`build_corpus`; the glue lives with the rest of the Spark engine's, pipeline/spark/dedup.py):
+    decisions = pipeline.spark.dedup.dedup_frame(spark, frame, DedupConfig(), checkpoint_dir, index_dir=...)
+    frame = pipeline.spark.dedup.apply_decisions_frame(frame, decisions)
 Both take the rows whose `drop_reason` is null (`id` unique, `text`, optional `quality_score`) and return
 the same decisions keyed by id (`dedup.decisions`: columns, reasons, the representative rule). A later
 crawl is de-duplicated against earlier ones with `DedupConfig(index_paths=("OLD_OUT/dedup",))`.
@@ -13,5 +13,5 @@ crawl is de-duplicated against earlier ones with `DedupConfig(index_paths=("OLD_
 Modules: `config` (DedupConfig), `normalize` (the one normalization, shingles), `minhash` (numpy
 signatures identical to datasketch's), `lsh` (bands, star edges, connected components), `lines` (exact
 and line hashes, line removal), `features` (Arrow batch functions Spark runs), `index` (the persisted
-index), `local`, `spark_dedup`, `decisions` (output contract, summary).
+index), `local`, `decisions` (output contract, summary, the declared rules). None imports pyspark.
 """

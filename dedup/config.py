@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contract.bounds import bounded, check_bounds
 from dedup.lsh import optimal_param
-from pipeline.bounds import bounded, check_bounds
 
 SCHEMES = ("affine32", "legacy")
 SHINGLE_HASHES = ("poly32", "sha1")

@@ -29,12 +29,20 @@ from typing import Any
 
 import pyarrow as pa
 
-REASON_EXACT = "dedup:exact_duplicate"
-REASON_NEAR = "dedup:near_duplicate"
-REASON_LINES = "dedup:too_many_repeated_lines"
-# The corpus job's own: a row whose id an earlier input already had (the same record in two files);
-# the first input by path keeps it, as ids key every join of the stage.
-REASON_DUPLICATE_ID = "dedup:duplicate_id"
+from contract.stage import Rule
+
+DEDUP_STAGE = "dedup"
+# Decided by the dedup engines (dedup/local.py, pipeline/spark/dedup.py) over the whole run, not per document.
+DEDUP_RULES = (
+    Rule("exact_duplicate", "the normalized text equals a kept document's (or an indexed one's)"),
+    Rule("near_duplicate", "in a MinHash near-duplicate cluster whose kept representative is another document"),
+    Rule("too_many_repeated_lines", "more than dedup.max_removed_char_frac of its characters were lines "
+         "repeated across the corpus"),
+    # The corpus job's own: a row whose id an earlier input already had (the same record in two files);
+    # the first input by path keeps it, as ids key every join of the stage.
+    Rule("duplicate_id", "the same record id as a row of an earlier input (by path)"),
+)
+REASON_EXACT, REASON_NEAR, REASON_LINES, REASON_DUPLICATE_ID = (f"{DEDUP_STAGE}:{rule.name}" for rule in DEDUP_RULES)
 
 # Signal columns the stage adds to the document schema (pipeline.schema.document_schema).
 DEDUP_FIELDS: tuple[pa.Field, ...] = (
@@ -90,7 +98,7 @@ def summary_from_counts(reasons: dict[str | None, int], cluster_sizes: dict[int,
 
 
 def decision_summary(decisions: pa.Table) -> dict[str, Any]:
-    """Summary of a decisions table (single machine); Spark: `dedup.spark_dedup.decision_summary_frame`."""
+    """Summary of a decisions table (single machine); Spark: `pipeline.spark.dedup.decision_summary_frame`."""
     reasons = Counter(decisions.column("dedup_drop_reason").to_pylist())
     size_of: dict[str, int] = {}
     for cluster, size in zip(decisions.column("dup_cluster").to_pylist(), decisions.column("dup_cluster_size").to_pylist()):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from typing import Any, Sequence
 
 import numpy as np
@@ -30,13 +29,15 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from dedup.config import DedupConfig
+from storage.atomic import atomic_path, write_atomic
+from storage.parquet import write_parquet
 
 FORMAT = "corpus-pipeline dedup index"
 VERSION = 1
 NORMALIZATION_VERSION = 1  # bump when dedup.normalize changes what a text normalizes to
 META_FILE = "_index.json"
 ROWS_PER_FILE = 1_000_000
-PARQUET_OPTIONS = {"compression": "zstd", "row_group_size": 100_000}
+ROW_GROUP_ROWS = 100_000
 INDEX_SCHEMA = pa.schema([
     pa.field("id", pa.string(), nullable=False),
     pa.field("exact_hash", pa.binary(), nullable=False),
@@ -93,11 +94,8 @@ def write_part(index_dir: str, number: int, table: pa.Table) -> None:
     """Write one index file atomically (temporary name, then rename); rows must be sorted by id."""
     fs, root = _filesystem(index_dir)
     fs.create_dir(root, recursive=True)
-    final = f"{root}/{part_name(number)}"
-    temporary = f"{final}.tmp-{uuid.uuid4().hex}"
-    with fs.open_output_stream(temporary) as sink:
-        pq.write_table(table.cast(INDEX_SCHEMA), sink, **PARQUET_OPTIONS)
-    fs.move(temporary, final)
+    with atomic_path(f"{root}/{part_name(number)}", fs) as temporary, fs.open_output_stream(temporary) as sink:
+        write_parquet(table.cast(INDEX_SCHEMA), sink, ROW_GROUP_ROWS)
 
 
 def prepare_dir(index_dir: str) -> None:
@@ -120,11 +118,7 @@ def write_meta(index_dir: str, config: DedupConfig, rows: int) -> None:
     files = file_count(rows)
     meta = {"format": FORMAT, "version": VERSION, "rows": rows, "files": [part_name(k) for k in range(files)],
             **signature_params(config)}
-    final = f"{root}/{META_FILE}"
-    temporary = f"{final}.tmp-{uuid.uuid4().hex}"
-    with fs.open_output_stream(temporary) as stream:
-        stream.write((json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    fs.move(temporary, final)
+    write_atomic(f"{root}/{META_FILE}", [(json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8")], fs)
 
 
 def write_index(index_dir: str, table: pa.Table, config: DedupConfig) -> None:

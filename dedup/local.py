@@ -1,6 +1,6 @@
 """Single-machine de-duplication of an Arrow table: exact, then MinHash LSH near-dedup, then repeated lines.
 
-The path `run_stages` uses, and the reference the Spark path (`dedup.spark_dedup`) is tested against:
+The path `run_stages` uses, and the reference the Spark path (`pipeline.spark.dedup`) is tested against:
 both compute the same decisions (`dedup.decisions`) from the same engine-free pieces.
 
 Order (each step sees only the survivors of the previous one):

@@ -1,29 +1,5 @@
-"""Per-document filters (engine-free stages): language ID, URL block lists, heuristic quality rules.
-
-Each stage takes one frozen config dataclass defined next to it; none imports pyspark or ray.
+"""Per-document filter stages, written against the stage contract (contract/stage.py): language ID
+(`langid`), URL block lists (`url`), heuristic quality rules (`heuristics/`, one module per rule family), the
+quality classifier (`quality`) and PII scrubbing (`pii`). Each stage takes one frozen config dataclass defined
+next to it; none imports pyspark, ray or anything of pipeline/ but its config bounds.
 """
-from filters.heuristics import (
-    BadWordsConfig,
-    C4Config,
-    FineWebConfig,
-    GopherQualityConfig,
-    GopherRepetitionConfig,
-    HeuristicsConfig,
-    HeuristicsStage,
-)
-from filters.langid import LangidConfig, LangidStage
-from filters.url import UrlFilterConfig, UrlFilterStage
-
-__all__ = [
-    "BadWordsConfig",
-    "C4Config",
-    "FineWebConfig",
-    "GopherQualityConfig",
-    "GopherRepetitionConfig",
-    "HeuristicsConfig",
-    "HeuristicsStage",
-    "LangidConfig",
-    "LangidStage",
-    "UrlFilterConfig",
-    "UrlFilterStage",
-]

@@ -34,8 +34,8 @@ from typing import Any, Mapping, Sequence
 
 import pyarrow as pa
 
-from pipeline.bounds import bounded
-from pipeline.stages import Document, DocumentStage
+from contract.bounds import bounded
+from contract.stage import CASCADE, Document, DocumentStage, Page, PrecheckSettings, Rule, Threshold
 
 LABEL_PREFIX = "__label__"
 
@@ -130,6 +130,7 @@ class LangidStage(DocumentStage):
     """fastText language ID: writes `lang`, `lang_score`; drops other languages and low scores."""
 
     name = "langid"
+    config_class = LangidConfig
     fields = (pa.field("lang", pa.string()), pa.field("lang_score", pa.float64()))
 
     def __init__(self, config: LangidConfig | None = None) -> None:
@@ -163,8 +164,7 @@ class LangidStage(DocumentStage):
         if todo:
             labels, scores = self.model.predict([texts[i] for i in todo], k=1)  # one batched call
             for i, label, score in zip(todo, labels, scores, strict=True):
-                lang = label[0][len(LABEL_PREFIX):] if label[0].startswith(LABEL_PREFIX) else label[0]
-                results[i] = {"lang": lang, "lang_score": float(score[0])}
+                results[i] = {"lang": strip_label(label[0]), "lang_score": float(score[0])}
         return results
 
     def long_enough(self, text: str) -> bool:
@@ -179,13 +179,56 @@ class LangidStage(DocumentStage):
             return False
         return latin_equivalent_chars(text, self.config.script_char_weights) >= self.config.min_chars
 
-    def decide(self, doc: Document) -> str | None:
-        lang = doc["lang"]
-        if lang is None:
-            return "too_short"
-        if self.languages and lang not in self.languages:
-            return "language_not_kept"
-        threshold = self.config.min_score.get(lang, self.config.min_score["default"])
-        if not doc["lang_score"] > threshold:  # strictly above, as datatrove
-            return "below_threshold"
-        return None
+    @classmethod
+    def rules(cls, config: LangidConfig) -> tuple[Rule, ...]:
+        languages = frozenset(config.languages)
+        return (
+            Rule("too_short", f"fewer than langid.min_chars ({config.min_chars}) Latin-equivalent characters: too "
+                 "short for the language to be told", "lang", test=lambda doc: doc["lang"] is None),
+            Rule("language_not_kept", "the top language is not one of langid.languages", "lang",
+                 test=lambda doc: bool(languages) and doc["lang"] not in languages),
+            # strictly above the threshold is kept, as datatrove
+            Rule("below_threshold", "the model is not sure enough of the language", "lang_score",
+                 (Threshold.per_language("<=", config.min_score, "langid.min_score"),)),
+        )
+
+    @classmethod
+    def precheck_rules(cls, config: LangidConfig) -> tuple[Rule, ...]:
+        return (Rule("language_not_kept", "before extraction: the kept languages' total probability on the fast "
+                     "main-content text is below extract.cascade_min_kept_lang_prob", "cascade_kept_lang_prob"),)
+
+    def precheck_reads(self, settings: PrecheckSettings) -> str | None:
+        return "main_text" if self.languages else None
+
+    def precheck(self, page: Page, settings: PrecheckSettings) -> tuple[dict[str, Any], str | None]:
+        """lid.176 on the first `lang_prefix_chars` characters of the main-content text; a page whose kept
+        languages' total probability is below the margin (never stricter than this stage's own per-language
+        thresholds) is `cascade:language_not_kept`. Too little text: no decision."""
+        main = page.main_text()
+        if main is None:
+            return {}, None
+        prefix = normalize_for_prediction(main[: settings.lang_prefix_chars])
+        if sum(map(len, prefix.split())) < max(settings.min_lang_chars, self.config.min_chars):
+            return {}, None
+        labels, probs = self.model.predict(prefix, k=-1)  # every label: the kept ones' sum
+        signals = {
+            "cascade_lang": strip_label(labels[0]),
+            "cascade_lang_score": float(probs[0]),
+            "cascade_kept_lang_prob": float(kept_language_probability(labels, probs.tolist(), self.languages)),
+        }
+        not_kept = signals["cascade_kept_lang_prob"] < self.min_kept_lang_prob(settings)
+        return signals, f"{CASCADE}:language_not_kept" if not_kept else None
+
+    def min_kept_lang_prob(self, settings: PrecheckSettings) -> float:
+        """The pre-check's margin, never stricter than this stage's own per-language thresholds."""
+        return min(settings.min_kept_lang_prob, *self.config.min_score.values())
+
+
+def strip_label(label: str) -> str:
+    """A fastText label without "__label__"."""
+    return label[len(LABEL_PREFIX):] if label.startswith(LABEL_PREFIX) else label
+
+
+def kept_language_probability(labels: Sequence[str], probs: Sequence[float], languages: frozenset[str]) -> float:
+    """Total probability fastText gives the kept languages (labels with or without "__label__")."""
+    return sum(prob for label, prob in zip(labels, probs, strict=True) if strip_label(label) in languages)

@@ -14,7 +14,7 @@ The decision reads the stored float32 score, so a threshold sweep over the `qual
 reproduces the stage's decisions exactly.
 
 The text the model sees must be normalized as its training data was: "classifier" (the default: what
-`filters.quality_training.normalize_text` does for models trained here) or "newlines" (newlines replaced
+`filters.quality_model.normalize_text` does for models trained here) or "newlines" (newlines replaced
 by spaces, nothing else: DCLM's scorer, for external models trained on raw text). When the model sits
 next to a `training_config.json` written by the training job, a different normalization is refused.
 
@@ -33,9 +33,9 @@ from typing import Any, Sequence
 import numpy as np
 import pyarrow as pa
 
-from filters.quality_training import NORMALIZATIONS, label_probabilities, normalize_text
-from pipeline.bounds import bounded
-from pipeline.stages import Document, DocumentStage
+from contract.bounds import bounded
+from contract.stage import Document, DocumentStage, Rule, Threshold
+from filters.quality_model import NORMALIZATIONS, label_probabilities, normalize_text
 
 MODES = ("threshold", "pareto")
 
@@ -83,6 +83,7 @@ class QualityStage(DocumentStage):
     """fastText quality classifier: writes `quality_score`; drops below a threshold or by Pareto sampling."""
 
     name = "quality"
+    config_class = QualityConfig
     fields = (pa.field("quality_score", pa.float32()),)
 
     def __init__(self, config: QualityConfig) -> None:
@@ -127,12 +128,13 @@ class QualityStage(DocumentStage):
         scores = label_probabilities(self.model, texts, self.config.label)  # float32: the stored value
         return [{"quality_score": float(score)} for score in scores]
 
-    def decide(self, doc: Document) -> str | None:
-        score = doc["quality_score"]
-        if self.config.mode == "pareto":
-            if not pareto_draw(self.config.seed, doc["id"], self.config.pareto_alpha) > 1.0 - score:
-                return "pareto_rejected"
-            return None
-        if not score >= self.config.threshold:
-            return "below_threshold"
-        return None
+    @classmethod
+    def rules(cls, config: QualityConfig) -> tuple[Rule, ...]:
+        if config.mode == "pareto":
+            def rejected(doc: Document) -> bool:
+                return not pareto_draw(config.seed, doc["id"], config.pareto_alpha) > 1.0 - doc["quality_score"]
+
+            return (Rule("pareto_rejected", "not drawn by GPT-3's Pareto sampling (a lower score is kept less "
+                         "often)", "quality_score", test=rejected),)
+        return (Rule("below_threshold", "the quality classifier scores the text below the threshold",
+                     "quality_score", (Threshold("<", config.threshold, "quality.threshold"),)),)

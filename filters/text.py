@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 # Unicode's Sentence_Terminal property (UAX #29), written out: the characters that end a sentence in
@@ -317,3 +318,16 @@ def count_sentences(line: str) -> int:
         return 0
     classes = "".join(map(_token_class, tokens))
     return 1 + len(patterns().boundary.findall(classes))
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, 0.0 for an empty denominator (only reachable with a rule turned off)."""
+    return numerator / denominator if denominator else 0.0
+
+
+def duplicates(items: list[str]) -> tuple[int, int]:
+    """(items equal to an earlier item, their characters): Gopher's duplicate lines/paragraphs."""
+    counts = Counter(items)
+    dup_items = len(items) - len(counts)
+    dup_chars = sum(len(item) * (count - 1) for item, count in counts.items() if count > 1)
+    return dup_items, dup_chars

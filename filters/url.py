@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
+from contract.bounds import bounded
+from contract.stage import Document, DocumentStage, Page, PrecheckSettings, Rule, Threshold
 from filters.wordlists import read_list, resolve_list_path
-from pipeline.bounds import bounded
-from pipeline.stages import Document, DocumentStage
 
 _URL_WORD_SPLIT_RE = re.compile(r"[^a-z0-9]+")
 _SCHEME_WITHOUT_HOST_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*:(?![0-9])")
@@ -55,6 +55,7 @@ class UrlFilterStage(DocumentStage):
     """Drops documents whose URL hits the domain or word block lists."""
 
     name = "url"
+    config_class = UrlFilterConfig
     fields = (
         pa.field("url_host", pa.string()),
         pa.field("url_banned_domain", pa.string()),  # the list entry the host matched, null if none
@@ -98,11 +99,24 @@ class UrlFilterStage(DocumentStage):
             "url_soft_banned_word_count": len(words & soft_words),
         }
 
-    def decide(self, doc: Document) -> str | None:
-        if doc["url_banned_domain"] is not None:
-            return "banned_domain"
-        if doc["url_banned_word_count"] > 0:
-            return "banned_word"
-        if doc["url_soft_banned_word_count"] >= self.config.min_soft_banned_words:
-            return "soft_banned_words"
-        return None
+    @classmethod
+    def rules(cls, config: UrlFilterConfig) -> tuple[Rule, ...]:
+        return (
+            Rule("banned_domain", "the host or a parent domain is on a banned-domains list", "url_banned_domain",
+                 test=lambda doc: doc["url_banned_domain"] is not None),
+            Rule("banned_word", "a word of the URL is on a banned-words list", "url_banned_word_count",
+                 test=lambda doc: doc["url_banned_word_count"] > 0),
+            Rule("soft_banned_words", "the URL has several words of the soft-banned lists",
+                 "url_soft_banned_word_count",
+                 (Threshold(">=", config.min_soft_banned_words, "url.min_soft_banned_words"),)),
+        )
+
+    def precheck_reads(self, settings: PrecheckSettings) -> str | None:
+        return "url"
+
+    def precheck(self, page: Page, settings: PrecheckSettings) -> tuple[dict[str, Any], str | None]:
+        """The stage itself on the record's URL: its decision depends on the URL alone, so a drop before
+        extraction gets exactly the stage's reason and signals."""
+        signals = self.measure({"url": page.url})
+        rule = self.decide(signals)
+        return signals, None if rule is None else f"{self.name}:{rule}"

@@ -37,8 +37,9 @@ import json
 import sys
 from pathlib import Path
 
+from storage.atomic import write_atomic
 from tokenizer.shards import read_manifest
-from trainer.train import TrainConfig, add_config_args, atomic_write_text, train
+from trainer.train import TrainConfig, add_config_args, train
 
 RESULT = "ablation.json"
 SET_PER_RUN = ("tokens_dir", "val_tokens_dir", "out_dir", "resume")
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ablate failed: {error}", file=sys.stderr)
         return 1
     path = Path(args.out_dir) / RESULT
-    atomic_write_text(json.dumps(result, indent=2) + "\n", path)
+    write_atomic(path, [(json.dumps(result, indent=2) + "\n").encode("utf-8")])
     print(format_table(result))
     print(f"Wrote {path}")
     return 0

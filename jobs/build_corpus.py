@@ -11,7 +11,7 @@ import sys
 from pipeline.cli import add_config_args, add_io_args, resolve_config, resolve_inputs, resolve_output
 from pipeline.corpus import AccountingError, summary_line
 from pipeline.outputs import ConfigMismatchError
-from pipeline.spark import build_corpus, spark_session
+from pipeline.spark.job import build_corpus, spark_session
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import sys
 from typing import Any, Sequence
 
 from pipeline.outputs import OutputDir
-from pipeline.stats import ensure_stats, read_stats_tables, refresh_tokens
+from pipeline.stats.store import ensure_stats, read_stats_tables, refresh_tokens
 
 MAX_ROWS = 25  # rows per table; the Parquet tables under OUT/stats/ have the rest
 

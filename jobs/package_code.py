@@ -1,8 +1,9 @@
 """Zip the project's packages for a cluster: `python jobs/package_code.py --output dist/corpus_pipeline.zip`
 (`make package`), then `spark-submit --py-files dist/corpus_pipeline.zip jobs/build_corpus.py ...`.
 
-The packages are the ones pyproject.toml installs (`tool.setuptools.packages.find.include`), with their data
-files (filter lists), without caches. The zip is reproducible: entries in sorted order with a fixed time
+The packages are the ones pyproject.toml installs (`tool.setuptools.packages.find.include`) but `testkit` (the
+corpora and writers the tests and benchmarks share: no job imports it), with their data files (filter lists),
+without caches. The zip is reproducible: entries in sorted order with a fixed time
 stamp and mode, so the same source gives the same bytes (and sha256) on any machine. Python imports
 packages from a zip on sys.path (zipimport); data files inside are read with importlib.resources.
 """
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold: no build time in the bytes
 ZIP_FILE_MODE = 0o644 << 16  # rw-r--r-- in the entry's external attributes
 SKIPPED_DIRS = {"__pycache__"}
+SKIPPED_PACKAGES = {"testkit"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 
@@ -27,7 +29,7 @@ def project_packages(root: Path = ROOT) -> list[str]:
     """Top-level package names from pyproject.toml's find.include patterns ("pipeline*" -> "pipeline")."""
     with open(root / "pyproject.toml", "rb") as handle:
         patterns = tomllib.load(handle)["tool"]["setuptools"]["packages"]["find"]["include"]
-    return sorted({pattern.split(".")[0].rstrip("*") for pattern in patterns})
+    return sorted({pattern.split(".")[0].rstrip("*") for pattern in patterns} - SKIPPED_PACKAGES)
 
 
 def package_files(root: Path, packages: list[str]) -> list[Path]:

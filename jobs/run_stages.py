@@ -15,11 +15,11 @@ import sys
 import pyarrow.parquet as pq
 
 from pipeline.cli import add_config_args, add_io_args, resolve_config, resolve_inputs, resolve_output
-from pipeline.config import config_hash
 from pipeline.corpus import (
     INDEX, AccountingError, InputTally, dedup_run, has_dedup, output_schema, process_input, summarize, summary_line,
     table_counts,
 )
+from pipeline.toml_config import config_hash
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

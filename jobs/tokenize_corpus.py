@@ -15,9 +15,10 @@ import os
 import sys
 
 from pipeline.cli import add_config_args
-from pipeline.config import ConfigError, to_toml
-from tokenizer.config import TokenizeJobConfig, load_job_config
-from tokenizer.encode import RunMismatchError, serial_map, tokenize_corpus
+from pipeline.outputs import RunMismatchError
+from pipeline.toml_config import ConfigError, load_job_config, to_toml
+from tokenizer.config import TokenizeJobConfig
+from tokenizer.encode import serial_map, tokenize_corpus
 from tokenizer.shards import ShardFormatError
 
 

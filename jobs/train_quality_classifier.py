@@ -9,7 +9,7 @@ Sources are .jsonl(.gz) with `text`, .parquet with `text` (kept rows only when i
 (+ model.ftz with `quantize = true`), OUTPUT/training_config.json (config, sources, counts) and
 OUTPUT/metrics.json (held-out precision / recall / F1 at 0.5 and ROC AUC, overall and per source).
 Settings come from the `[train_quality]` section of the TOML file (other sections are ignored, so the
-pipeline's config file can hold it); see `filters.quality_training.TrainQualityConfig`. fastText trains
+pipeline's config file can hold it); see `pipeline.quality_training.TrainQualityConfig`. fastText trains
 single-threaded: it is deterministic only that way, so the same inputs and config give the same model.
 """
 from __future__ import annotations
@@ -18,12 +18,18 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from filters.quality_training import TrainQualityConfig, train_quality_classifier
-from pipeline.config import ConfigError, _build, apply_overrides, read_toml
+from pipeline.quality_training import TrainQualityConfig, train_quality_classifier
+from pipeline.toml_config import ConfigError, load_job_config
 
 SECTION = "train_quality"
+
+
+@dataclass(frozen=True)
+class TrainQualityJobConfig:
+    train_quality: TrainQualityConfig = field(default_factory=TrainQualityConfig)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,19 +46,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def load_train_config(path: str | None, overrides: list[str]) -> TrainQualityConfig:
     """The `[train_quality]` section of `path` with `--set` overrides, validated; ConfigError names the key."""
-    data = read_toml(path)
-    for assignment in overrides:
-        if not assignment.startswith(f"{SECTION}."):
-            raise ConfigError(f"--set {assignment!r}: this job only reads [{SECTION}] (use {SECTION}.KEY=VALUE)")
-    section = apply_overrides({SECTION: data.get(SECTION, {})}, overrides)[SECTION]
-    if not isinstance(section, dict):
-        raise ConfigError(f"{SECTION}: expected a table, got {type(section).__name__}")
-    try:
-        return _build(TrainQualityConfig, section, SECTION)
-    except ConfigError:
-        raise
-    except ValueError as error:  # range checks of TrainQualityConfig.__post_init__
-        raise ConfigError(str(error)) from error
+    return load_job_config(TrainQualityJobConfig, path, overrides).train_quality
 
 
 def main(argv: list[str] | None = None) -> int:

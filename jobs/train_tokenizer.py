@@ -11,9 +11,9 @@ import argparse
 import sys
 
 from pipeline.cli import add_config_args
-from pipeline.config import ConfigError, to_toml
 from pipeline.outputs import ConfigMismatchError
-from tokenizer.config import TrainTokenizerJobConfig, load_job_config
+from pipeline.toml_config import ConfigError, load_job_config, to_toml
+from tokenizer.config import TrainTokenizerJobConfig
 from tokenizer.train import format_report, train_and_write
 
 

@@ -13,10 +13,11 @@ from typing import NoReturn
 
 import pyarrow as pa
 
-from pipeline.config import Config, ConfigError, load_config, to_toml
+from pipeline.config import Config, load_config
 from pipeline.corpus import build_stages
 from pipeline.inputs import DEFAULT_LISTING_PREFIX, HadoopPathError, InputError, expand_inputs, hadoop_path
 from pipeline.outputs import ConfigMismatchError, OutputDir, OutputPathError
+from pipeline.toml_config import ConfigError, to_toml
 
 USAGE_ERROR = 2  # argparse's status for a bad command line; ours for a bad setting, input or output
 REFUSED = 1  # the output holds another config's results

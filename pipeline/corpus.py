@@ -4,7 +4,7 @@ dedup and written as its own part with a completion marker; the global dedup sta
 applied, the stages after dedup run) and committed into kept and rejected rows; the run is summarized from
 the output columns with the accounting invariant checked per input file.
 
-The Spark job (`pipeline.spark`) and `run_stages` call these same functions.
+The Spark job (`pipeline.spark.job`) and `run_stages` call these same functions.
 """
 from __future__ import annotations
 
@@ -17,18 +17,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dedup.decisions import DECISION_SCHEMA, DEDUP_FIELDS, REASON_DUPLICATE_ID
+from contract.stage import DocumentStage
+from dedup.decisions import DECISION_SCHEMA, DEDUP_FIELDS, DEDUP_STAGE, REASON_DUPLICATE_ID
 from dedup.local import apply_decisions, dedup_table
 from pipeline.cascade import cascade_for
-from pipeline.config import DEDUP_STAGE, STAGE_CLASSES, Config, ConfigError, config_hash
-from pipeline.extract import EXTRACT_FIELDS, crawl_from_path, crawl_of, response_document, sandbox_for
+from pipeline.config import Config
+from pipeline.extract import (CORRUPT_RECORD, DUPLICATE_RECORD_ID, EXTRACT_FIELDS, crawl_from_path, crawl_of,
+                              response_document, sandbox_for)
 from pipeline.inputs import TABLE_SUFFIXES, open_input  # the one list of input kinds
 from pipeline.outputs import OutputDir
+from pipeline.registry import STAGE_CLASSES
 from pipeline.schema import document_schema
-from pipeline.stages import DocumentStage, batched, chain_batches
-from pipeline.tables import TableReadError, read_table_rows
+from pipeline.stages import batched, chain_batches
+from pipeline.tables import DUPLICATE_ID, TableReadError, read_table_rows
+from pipeline.toml_config import ConfigError, config_hash
 from pipeline.warc import WarcFileError, WarcRecord, iter_records
 
+# Output folders. `extracted/` holds one part per input: its rows after reading, extraction and every stage
+# before dedup (kept and dropped, with their signals), the input of dedup and of the commit. The name is the
+# first step's; what it holds is "the rows before dedup" (kept: renaming it would orphan every existing output).
 EXTRACTED, DEDUP, CORPUS, REJECTED, STATS = "extracted", "dedup", "corpus", "rejected", "stats"
 DECISIONS, INDEX = f"{DEDUP}/decisions", f"{DEDUP}/index"
 DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
@@ -115,7 +122,7 @@ def _unreadable_row(record: WarcRecord, warc_path: str) -> dict[str, Any]:
         "warc_path": warc_path,
         "warc_offset": record.offset,
         "fetch_time": record.headers.get("warc-date"),
-        "drop_reason": "warc:corrupt_record",
+        "drop_reason": CORRUPT_RECORD,
     }
 
 
@@ -126,7 +133,7 @@ def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dic
     """
     crawl = crawl_from_path(warc_path)
     sandbox = sandbox_for(config.extract)
-    prefilter = cascade_for(config)
+    prefilter = cascade_for(config, build_stages(config)[0])
     try:
         with open_input(warc_path) as stream:
             for record in iter_records(stream, config.extract.max_payload_bytes):
@@ -172,9 +179,9 @@ def process_input(path: str, config: Config, tally: InputTally) -> Iterator[pa.R
     """One input file through the stages before dedup, as record batches of the output schema."""
     schema = output_schema(config)
     if path.endswith(TABLE_SUFFIXES):
-        rows = mark_repeated_ids(table_rows(path, config, tally), "input:duplicate_id")
+        rows = mark_repeated_ids(table_rows(path, config, tally), DUPLICATE_ID)
     else:
-        rows = mark_repeated_ids(warc_rows(path, config, tally), "warc:duplicate_record_id")
+        rows = mark_repeated_ids(warc_rows(path, config, tally), DUPLICATE_RECORD_ID)
     before, _ = build_stages(config)
     run = chain_batches(before, schema, config.pipeline.compute_all_signals)
     yield from run(batched(rows, schema, config.pipeline.batch_rows))
@@ -192,19 +199,28 @@ def finish(table: pa.Table, decisions: pa.Table | None, config: Config) -> pa.Ta
     return pa.Table.from_batches(list(run(iter(table.to_batches(config.pipeline.batch_rows)))), schema=schema)
 
 
-def mark_repeated_across_inputs(table: pa.Table) -> pa.Table:
-    """Rows no stage dropped whose id a lower input path also has get REASON_DUPLICATE_ID (the same
-    record in two files); within one input `mark_repeated_ids` already did this while reading."""
-    rows = list(zip(table.column("id").to_pylist(), table.column("warc_path").to_pylist(),
-                    table.column("drop_reason").to_pylist()))
+def repeated_across_inputs(ids: list[str], paths: list[str]) -> list[bool]:
+    """The repeated-id rule, the one definition both engines call: a row is a repeat when a lower input path
+    has the same id (the same record in two files). Give it every participating row (no stage dropped it)
+    of each id it sees: the whole run here, an id-partitioned slice in `pipeline.spark.job`."""
     first_path: dict[str, str] = {}
-    for doc_id, path, reason in rows:
-        if reason is None:
-            first_path[doc_id] = min(first_path.get(doc_id, path), path)
-    marked = [REASON_DUPLICATE_ID if reason is None and path != first_path[doc_id] else reason
-              for doc_id, path, reason in rows]
+    for doc_id, path in zip(ids, paths, strict=True):
+        first_path[doc_id] = min(first_path.get(doc_id, path), path)
+    return [path != first_path[doc_id] for doc_id, path in zip(ids, paths, strict=True)]
+
+
+def mark_repeated_across_inputs(table: pa.Table) -> pa.Table:
+    """Rows no stage dropped that `repeated_across_inputs` calls repeats get REASON_DUPLICATE_ID; within one
+    input `mark_repeated_ids` already did this while reading."""
+    reasons = table.column("drop_reason").to_pylist()
+    ids, paths = table.column("id").to_pylist(), table.column("warc_path").to_pylist()
+    participating = [i for i, reason in enumerate(reasons) if reason is None]
+    repeats = repeated_across_inputs([ids[i] for i in participating], [paths[i] for i in participating])
+    for i, repeat in zip(participating, repeats, strict=True):
+        if repeat:
+            reasons[i] = REASON_DUPLICATE_ID
     at = table.schema.get_field_index("drop_reason")
-    return table.set_column(at, table.schema.field(at), pa.array(marked, pa.string()))
+    return table.set_column(at, table.schema.field(at), pa.array(reasons, pa.string()))
 
 
 def dedup_run(table: pa.Table, config: Config, index_dir: str | None) -> pa.Table:

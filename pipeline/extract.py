@@ -31,7 +31,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from pipeline.bounds import bounded
+from contract.bounds import bounded
+from contract.stage import Rule
 from pipeline.extract_worker import REPLY_HEAD
 from pipeline.http import PayloadError, decode_html, decoded_body, looks_like_html, media_type, parse_response
 from pipeline.warc import WarcRecord
@@ -48,6 +49,26 @@ EXTRACT_FIELDS: tuple[pa.Field, ...] = (
     pa.field("cascade_kept_lang_prob", pa.float64()),  # total probability of the kept languages (langid.languages)
 )
 CRAWL_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+
+
+# Reasons decided while a record is read and its text extracted (declared for the statistics and the report).
+WARC, EXTRACT = "warc", "extract"
+WARC_RULES = (
+    Rule("corrupt_record", "a record or HTTP response that cannot be parsed"),
+    Rule("truncated_record", "a record cut off before its declared length (a truncated file)"),
+    Rule("payload_too_large", "a payload over extract.max_payload_bytes (never held in memory)"),
+    Rule("non_200_status", "an HTTP status other than 200 (redirects, errors)"),
+    Rule("duplicate_record_id", "the record id of an earlier record of the same input"),
+)
+EXTRACT_RULES = (
+    Rule("not_html", "a media type other than extract.html_content_types (PDF, images, JSON)"),
+    Rule("no_text", "trafilatura found no main text"),
+    Rule("timeout", "extraction used more than extract.timeout_seconds of CPU"),
+    Rule("wall_timeout", "extraction took longer than extract.wall_timeout_seconds of wall time"),
+    Rule("failed", "the extraction process failed (a crash, or out of memory)"),
+)
+CORRUPT_RECORD, TRUNCATED_RECORD, PAYLOAD_TOO_LARGE, NON_200_STATUS, DUPLICATE_RECORD_ID = (
+    f"{WARC}:{rule.name}" for rule in WARC_RULES)
 
 
 @dataclass(frozen=True)
@@ -254,18 +275,18 @@ def response_document(
         "drop_reason": None,
     }
     if record.error == "too_large":
-        return doc | {"drop_reason": "warc:payload_too_large", "payload_bytes": record.block_bytes}
+        return doc | {"drop_reason": PAYLOAD_TOO_LARGE, "payload_bytes": record.block_bytes}
     if record.error == "truncated":
-        return doc | {"drop_reason": "warc:truncated_record"}
+        return doc | {"drop_reason": TRUNCATED_RECORD}
     try:
         response = parse_response(record.block)
         doc["http_status"] = response.status
     except PayloadError:
-        return doc | {"drop_reason": "warc:corrupt_record"}
+        return doc | {"drop_reason": CORRUPT_RECORD}
     try:
         body = decoded_body(response, config.max_payload_bytes)
     except PayloadError:
-        return doc | {"drop_reason": "warc:payload_too_large"}
+        return doc | {"drop_reason": PAYLOAD_TOO_LARGE}
     http_mime, header_charset = media_type(response.headers.get("content-type"))
     # Common Crawl's own payload detection beats the server's label when both exist.
     mime = media_type(headers.get("warc-identified-payload-type"))[0] or http_mime
@@ -273,11 +294,11 @@ def response_document(
         mime = "text/html"
     doc |= {"content_type": mime, "payload_bytes": len(body)}
     if response.status != 200:
-        return doc | {"drop_reason": "warc:non_200_status"}
+        return doc | {"drop_reason": NON_200_STATUS}
     if len(body) > config.max_payload_bytes:
-        return doc | {"drop_reason": "warc:payload_too_large"}
+        return doc | {"drop_reason": PAYLOAD_TOO_LARGE}
     if mime not in config.html_content_types:
-        return doc | {"drop_reason": "extract:not_html"}
+        return doc | {"drop_reason": f"{EXTRACT}:not_html"}
     html, codec, source = decode_html(body, header_charset)
     doc |= {"charset": codec, "charset_source": source}
     if prefilter is not None:
@@ -286,5 +307,5 @@ def response_document(
             return doc | dropped
     text, rule = sandbox.extract(html)
     if rule is not None:
-        return doc | {"drop_reason": f"extract:{rule}"}
+        return doc | {"drop_reason": f"{EXTRACT}:{rule}"}
     return doc | {"text": text}

@@ -27,6 +27,8 @@ from urllib.parse import quote, unquote
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from storage.atomic import TEMPORARY_MARK
+
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc.gz")
 WET_SUFFIXES = (".warc.wet.gz", ".wet.gz", ".wet")
 # JSONL / Parquet inputs with `id` and `text` (read by pipeline/corpus.py, which imports this tuple)
@@ -35,7 +37,6 @@ INPUT_SUFFIXES = WARC_SUFFIXES + WET_SUFFIXES + TABLE_SUFFIXES  # what a directo
 LISTING_SUFFIXES = (".paths", ".paths.gz")
 DEFAULT_LISTING_PREFIX = "s3://commoncrawl/"  # where Common Crawl's warc.paths entries live
 GLOB_CHARACTERS = "*?["
-TEMPORARY_MARK = ".tmp-"  # OutputDir writes `name.tmp-<uuid>`, then renames (pipeline/outputs.py)
 HADOOP_GLOB_CHARACTERS = "{}[]*?\\"  # what Hadoop's globber reads specially; a backslash escapes one
 
 

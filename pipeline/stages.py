@@ -1,54 +1,18 @@
-"""Engine-free stages and the one adapter that runs a chain of them over Arrow record batches.
+"""The one adapter that runs a chain of engine-free stages (contract/stage.py) over Arrow record batches.
 
-A stage measures signals for each document, then decides from those signals alone whether the document
-fails one of its rules (Dolma / NeMo Curator: measure, then decide). The adapter turns a chain into
-`Iterator[pa.RecordBatch] -> Iterator[pa.RecordBatch]`, the one shape that plain Python (`run_stages`),
-Spark (`mapInArrow`) and Ray (`map_batches(batch_format="pyarrow")`) all call.
-
-A stage never deletes a row: the first failed rule sets `drop_reason = "<stage>:<rule>"`, and later stages
-skip dropped rows unless `compute_all_signals` asks them to measure everything (for threshold tuning).
+It turns a chain into `Iterator[pa.RecordBatch] -> Iterator[pa.RecordBatch]`, the one shape that plain
+Python (`run_stages`), Spark (`mapInArrow`) and Ray (`map_batches(batch_format="pyarrow")`) all call.
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import pyarrow as pa
 
+from contract.stage import Document, DocumentStage
 from pipeline.schema import conform
 
-Document = dict[str, Any]
 BatchFn = Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]
-
-
-class DocumentStage(ABC):
-    """Base class for per-document stages.
-
-    Subclasses set `name` (used as the drop-reason prefix) and `fields` (the signal columns they add),
-    and implement `measure` (signals of one document) and `decide` (the failed rule's name, or None).
-    `measure` may return a new "text" (line-level cleanup); no other core column may be changed.
-    Heavy resources (models, engines) are loaded lazily on first use, once per worker process, and
-    kept out of pickles so a stage can be shipped to Spark or Ray workers.
-    """
-
-    name: str = ""
-    fields: tuple[pa.Field, ...] = ()
-
-    @abstractmethod
-    def measure(self, doc: Document) -> dict[str, Any]:
-        """Signal columns of one document (a subset of `fields`, plus "text" if the stage rewrites it)."""
-
-    @abstractmethod
-    def decide(self, doc: Document) -> str | None:
-        """The name of the first rule `doc` (with its signals) fails, or None to keep it."""
-
-    def measure_many(self, docs: Sequence[Document]) -> list[dict[str, Any]]:
-        """Signals for several documents; override when the model is faster on a batch."""
-        return [self.measure(doc) for doc in docs]
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Lazily loaded resources (attributes starting with "_loaded") stay on the worker that made them.
-        return {key: value for key, value in self.__dict__.items() if not key.startswith("_loaded")}
 
 
 def apply_stage(

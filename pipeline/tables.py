@@ -44,6 +44,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import zstandard
 
+from contract.stage import Rule
 from pipeline.inputs import is_uri, open_input
 from pipeline.schema import CORE_FIELDS
 
@@ -58,13 +59,20 @@ PARQUET_BUFFER_BYTES = 1 << 20  # buffered column reads: a row group is read pag
 BOM = codecs.BOM_UTF8
 JSON_WHITESPACE = b" \t\r\n"
 
-MALFORMED_JSON = "input:malformed_json"
-NOT_AN_OBJECT = "input:not_an_object"
-BAD_ENCODING = "input:bad_encoding"
-MISSING_ID_OR_TEXT = "input:missing_id_or_text"
-TEXT_TOO_LARGE = "input:text_too_large"
-LINE_TOO_LARGE = "input:line_too_large"
-WRONG_TYPE = "input:wrong_type:"  # + the column's name
+INPUT = "input"  # reason prefix of a JSONL/JSON/Parquet record that cannot become a document
+INPUT_RULES = (
+    Rule("malformed_json", "a JSONL line that is not JSON"),
+    Rule("not_an_object", "a JSON value that is not an object"),
+    Rule("bad_encoding", "text that is not UTF-8 (or holds lone surrogates)"),
+    Rule("missing_id_or_text", "no id or no text"),
+    Rule("text_too_large", "text over pipeline.max_text_bytes"),
+    Rule("line_too_large", "a JSONL line too long to hold, skipped unread"),
+    Rule("wrong_type", "a column of the wrong type (the reason ends with the column's name)"),
+    Rule("duplicate_id", "the id of an earlier record of the same input"),
+)
+(MALFORMED_JSON, NOT_AN_OBJECT, BAD_ENCODING, MISSING_ID_OR_TEXT, TEXT_TOO_LARGE, LINE_TOO_LARGE, WRONG_TYPE,
+ DUPLICATE_ID) = (f"{INPUT}:{rule.name}" for rule in INPUT_RULES)
+WRONG_TYPE += ":"  # + the column's name
 
 LINEAGE = ("warc_path", "warc_offset")  # always the input's own, never the row's
 INT_BOUNDS = {"warc_offset": 1 << 63, "http_status": 1 << 31}  # |value| < bound fits the Arrow type

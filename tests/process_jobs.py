@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.kill_trials import Setup, kill_session, log_tail, run_to_completion, short_temp_dir
-from pipeline.warc_writer import write_warc
-from tests.conftest import info, request, response
+from testkit.kill_trials import Setup
+from testkit.processes import kill_session, log_tail, run_to_completion, short_temp_dir
+from testkit.records import info, request, response
+from testkit.warc_writer import write_warc
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGLISH_TEXTS = ROOT / "sample_data" / "texts" / "en"
@@ -60,7 +61,6 @@ def write_inputs(directory: Path) -> list[str]:
 def small_setup(workdir: Path, inputs: list[str]) -> Setup:
     return Setup(workdir, inputs, sets=list(TEST_SETS), spark_confs=list(FAST_SPARK_CONFS),
                  driver_java_options=JIT_FLAGS, tokenize_sets=list(TOKENIZE_SETS))
-
 
 
 def reference_build(basetemp: Path) -> tuple[Setup, Path, float]:
@@ -119,7 +119,7 @@ def wait_until(ready: Callable[[], bool], timeout_s: float, what: str, log: Path
 
 def run_and_kill_when(command: list[str], env: dict[str, str], ready: Callable[[], bool], log: Path,
                       timeout_s: float = 600) -> int:
-    """Start `command` in a session of its own and kill the whole session (benchmarks/kill_trials.py's
+    """Start `command` in a session of its own and kill the whole session (testkit/processes.py's
     SIGSTOP-then-SIGKILL) as soon as `ready()` holds, polled every 20 ms: a kill at a chosen phase of the
     work, however loaded the machine. Returns how many processes were killed; raises with the log's tail
     when the command ends first (the phase was never seen) or runs past `timeout_s`."""

@@ -1,7 +1,6 @@
 """The Spark corpus job end to end: accounting, failed inputs, determinism and resume after a crash."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -11,9 +10,10 @@ from jobs import run_stages
 from pipeline.config import load_config
 from pipeline.corpus import AccountingError, extract_unit, summarize
 from pipeline.outputs import ConfigMismatchError, OutputDir
-from pipeline.spark import build_corpus
-from pipeline.warc_writer import gzip_member
-from tests.conftest import ARTICLE, info, request, response
+from pipeline.spark.job import build_corpus
+from testkit.records import ARTICLE, info, request, response
+from testkit.warc_writer import gzip_member
+from tests.conftest import file_digests
 
 
 EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
@@ -22,7 +22,7 @@ EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> list[str]:
     """Three WARC files whose records and expected fates are known by construction."""
-    from pipeline.warc_writer import write_warc
+    from testkit.warc_writer import write_warc
 
     root = tmp_path_factory.mktemp("warcs")
     good = write_warc(root / "CC-MAIN-2026-08-a.warc.gz", [
@@ -37,13 +37,6 @@ def inputs(tmp_path_factory) -> list[str]:
     broken = root / "CC-MAIN-2026-08-c.warc.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 64)
     return [str(good), str(cut), str(broken)]
-
-
-def file_digests(root: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*")) if path.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

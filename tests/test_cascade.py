@@ -5,13 +5,16 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cascade import Cascade, cascade_for, kept_language_probability, stages_before_global, visible_word_count
+from contract.stage import Page
+from filters.heuristics.stage import visible_word_count
+from filters.langid import LangidStage, kept_language_probability
+from pipeline.cascade import cascade_for, precheck_settings
 from pipeline.config import load_config
-from pipeline.corpus import InputTally, process_input, warc_rows
+from pipeline.corpus import InputTally, build_stages, process_input, warc_rows
 from pipeline.extract import sandbox_for
-from pipeline.spark import build_corpus
-from pipeline.warc_writer import write_warc
-from tests.conftest import info, request, response
+from pipeline.spark.job import build_corpus
+from testkit.records import info, request, response
+from testkit.warc_writer import write_warc
 
 STAGES = ["extract", "langid", "url", "heuristics"]
 
@@ -186,30 +189,44 @@ def test_job_accounting_holds_with_the_cascade(job, chains):
 # ------------------------------------------------------------------------------ pure parts
 
 
-def test_only_stages_before_dedup_may_drop_early(url_lists):
-    assert stages_before_global(("extract", "langid", "url", "dedup", "heuristics")) == ("extract", "langid", "url")
-    assert stages_before_global(("extract", "url")) == ("extract", "url")
-    cascade = Cascade(make_config(True, url_lists, ["extract", "url", "dedup", "langid", "heuristics"]))
+def cascade_of(config):
+    return cascade_for(config, build_stages(config)[0])
+
+
+def test_only_stages_before_dedup_are_asked_cheapest_first(url_lists):
     # langid and heuristics decide after dedup: a page they would drop still takes part in dedup first.
-    assert (cascade.url_stage is not None, cascade.langid_stage, cascade.min_visible_words) == (True, None, None)
+    assert [s.name for s in cascade_of(make_config(True, url_lists, ["extract", "url", "dedup", "langid",
+                                                                     "heuristics"])).prechecks] == ["url"]
+    # URL first, then the visible-text check, then the main-text one, whatever the stage order.
+    assert [s.name for s in cascade_of(make_config(True, url_lists, ["extract", "langid", "heuristics", "url"])
+                                       ).prechecks] == ["url", "heuristics", "langid"]
 
 
 def test_cascade_is_off_when_asked_or_when_every_signal_is_wanted(url_lists):
-    assert cascade_for(make_config(False, url_lists)) is None
-    assert cascade_for(make_config(True, url_lists, STAGES, "pipeline.compute_all_signals=true")) is None
-    assert cascade_for(make_config(True, url_lists, ["extract"])) is None  # no rule to apply
-    assert cascade_for(make_config(True, url_lists)) is not None
+    assert cascade_of(make_config(False, url_lists)) is None
+    assert cascade_of(make_config(True, url_lists, STAGES, "pipeline.compute_all_signals=true")) is None
+    assert cascade_of(make_config(True, url_lists, ["extract"])) is None  # no stage offers a pre-check
+    assert cascade_of(make_config(True, url_lists, STAGES, "langid.languages=[]",
+                                  "heuristics.gopher_quality.enabled=false")).prechecks[0].name == "url"
+    assert cascade_of(make_config(True, url_lists)) is not None
+
+
+def german_page(text: str) -> Page:
+    return Page("https://site.example/de", lambda: ("", text))
 
 
 def test_language_threshold_is_never_above_the_langid_stage(url_lists):
-    cascade = Cascade(make_config(True, url_lists, STAGES, "langid.min_score={default=0.65, de=0.05}"))
-    assert cascade.min_kept_lang_prob == 0.05
+    config = make_config(True, url_lists, STAGES, "langid.min_score={default=0.65, de=0.05}")
+    assert LangidStage(config.langid).min_kept_lang_prob(precheck_settings(config.extract)) == 0.05
 
 
 def test_too_short_for_fasttext_means_no_language_decision(url_lists):
-    cascade = Cascade(make_config(True, url_lists))
-    assert cascade.language("Bohnen und Lauch im Garten. " * 5) is None  # 120 non-space characters < 200
-    assert cascade.language("Bohnen und Lauch im Garten. " * 10)["cascade_lang"] == "de"
+    config = make_config(True, url_lists)
+    stage, settings = LangidStage(config.langid), precheck_settings(config.extract)
+    # 120 non-space characters < 200
+    assert stage.precheck(german_page("Bohnen und Lauch im Garten. " * 5), settings) == ({}, None)
+    signals, reason = stage.precheck(german_page("Bohnen und Lauch im Garten. " * 10), settings)
+    assert (signals["cascade_lang"], reason) == ("de", "cascade:language_not_kept")
 
 
 def test_visible_word_count_counts_spaceless_scripts_per_character():
@@ -234,7 +251,7 @@ def test_page_nested_too_deep_goes_to_the_full_path_without_hanging(url_lists):
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(60)
     try:
-        assert cascade_for(make_config(True, url_lists)).check("https://site.example/deep", deep) is None
+        assert cascade_of(make_config(True, url_lists)).check("https://site.example/deep", deep) is None
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -18,7 +18,7 @@ sys.path). The code can only arrive through the zip or the py_modules upload; th
 was imported from, and that the Ray job fails without shipping.
 
 Outputs must equal the local-mode runs byte for byte (tests/process_jobs.py; Spark's dedup decision
-files by rows, see benchmarks/kill_trials.py). Teardown kills exactly the processes a fixture started:
+files by rows, see testkit/kill_trials.py). Teardown kills exactly the processes a fixture started:
 each daemon is started as a session leader and its whole session is stopped. Never `ray stop`: it stops
 every Ray process of the machine, other users' included.
 """
@@ -42,12 +42,13 @@ from typing import Iterator
 import pyspark
 import pytest
 
-from benchmarks.kill_trials import (differences, kill_session, process_table, run_process, run_to_completion,
-                                    session_members, short_temp_dir)
 from filters.wordlists import read_list
 from jobs import package_code
 from pipeline.corpus import part_name
-from pipeline.spark import FAIL_ONCE_ENV
+from pipeline.spark.job import FAIL_ONCE_ENV
+from testkit.kill_trials import differences
+from testkit.processes import (kill_session, process_table, run_process, run_to_completion, session_members,
+                               short_temp_dir)
 from tests.process_jobs import JIT_FLAGS, ROOT, free_ports, reference_build, reference_tokens, wait_until
 
 SPARK_HOME = Path(pyspark.__file__).parent
@@ -93,7 +94,8 @@ def package_zip(tmp_path_factory) -> Path:
 
 
 def test_package_zip_is_reproducible_and_its_lists_load_from_it(package_zip, tmp_path):
-    packages = ("dedup", "filters", "pipeline", "tokenizer", "trainer")  # pyproject.toml's find.include
+    # pyproject.toml's find.include but testkit (tests and benchmarks only)
+    packages = ("contract", "dedup", "filters", "pipeline", "reporting", "storage", "tokenizer", "trainer")
     expected = sorted(path.relative_to(ROOT).as_posix() for package in packages for path in (ROOT / package).rglob("*")
                       if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
                       and not any(part.startswith(".") for part in path.relative_to(ROOT).parts))
@@ -201,7 +203,7 @@ def test_spark_standalone_runs_the_shipped_zip_to_the_local_output(spark_cluster
     assert sorted(markers) == sorted(f"pass{n}-{part_name(path)}.json" for n in (0, 1) for path in setup.inputs)
     assert {marker["attempt"] for marker in markers.values()} == {0}
     code_files = {Path(marker["code_file"]) for marker in markers.values()}
-    assert code_files <= {path / "pipeline" / "spark.py" for path in shipped}
+    assert code_files <= {path / "pipeline" / "spark" / "job.py" for path in shipped}
 
 
 # ------------------------------------------------------------------------------------------ Ray

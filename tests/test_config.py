@@ -10,8 +10,9 @@ import typing
 
 import pytest
 
-from pipeline.bounds import Bounds, field_bounds
-from pipeline.config import Config, ConfigError, config_hash, load_config, to_toml
+from contract.bounds import Bounds, field_bounds
+from pipeline.config import Config, load_config
+from pipeline.toml_config import ConfigError, config_hash, to_toml
 from tests.conftest import ROOT
 
 
@@ -73,7 +74,7 @@ def test_dry_run_prints_the_resolved_config_and_runs_nothing(tmp_path):
 # ---------------------------------------------------------------------------------------------- ranges
 
 # Numeric settings that take any value of their type: seeds hash into ids (str(seed)), and a negative
-# max_word_length turns the rule off. Every other number must declare its range (pipeline.bounds.bounded)
+# max_word_length turns the rule off. Every other number must declare its range (contract.bounds.bounded)
 # or be checked by its section's own __post_init__ (listed with the value it refuses).
 UNBOUNDED = {"heuristics.c4.max_word_length", "quality.seed", "tokenizer.seed", "tokenize.seed"}
 CHECKED_IN_POST_INIT = {
@@ -105,7 +106,7 @@ def _numeric_fields(cls, prefix):
 
 
 def _sections():
-    from filters.quality_training import TrainQualityConfig
+    from pipeline.quality_training import TrainQualityConfig
     from tokenizer.config import TokenizeJobConfig, TrainTokenizerJobConfig
 
     yield from _numeric_fields(Config, "")
@@ -120,7 +121,8 @@ def _load(key: str, value):
     literal = "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}" if isinstance(value, dict) else repr(value)
     assignment = f"{key}={literal}"
     if section in ("tokenizer", "tokenize"):
-        from tokenizer.config import TokenizeJobConfig, TrainTokenizerJobConfig, load_job_config
+        from pipeline.toml_config import load_job_config
+        from tokenizer.config import TokenizeJobConfig, TrainTokenizerJobConfig
 
         return load_job_config(TrainTokenizerJobConfig if section == "tokenizer" else TokenizeJobConfig, None, [assignment])
     if section == "train_quality":
@@ -189,7 +191,8 @@ def test_no_float_setting_takes_nan_or_infinity(literal):
 
 def _load_raw(section: str, assignment: str):
     from jobs.train_quality_classifier import load_train_config
-    from tokenizer.config import TokenizeJobConfig, TrainTokenizerJobConfig, load_job_config
+    from pipeline.toml_config import load_job_config
+    from tokenizer.config import TokenizeJobConfig, TrainTokenizerJobConfig
 
     if section == "train_quality":
         return load_train_config(None, [assignment])

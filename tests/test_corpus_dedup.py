@@ -16,8 +16,8 @@ import jobs.build_corpus
 from jobs import run_stages
 from pipeline.config import load_config
 from pipeline.corpus import AccountingError, part_name
-from pipeline.spark import build_corpus
-from tests.test_build_corpus import file_digests
+from pipeline.spark.job import build_corpus
+from tests.conftest import file_digests
 
 STAGES = "pipeline.stages=['extract', 'dedup']"
 CONFIG = load_config(None, [STAGES])

@@ -23,30 +23,7 @@ from dedup.local import apply_decisions, dedup_table
 from dedup.lsh import connected_components, optimal_param, star_edges
 from dedup.minhash import MinHasher, band_hashes, poly_hash32, sha1_hash32
 from dedup.normalize import normalize_lines, normalize_text, reference_pattern, shingles
-
-VOCABULARY = (
-    "river stone market winter garden letter window morning harbor engine village silver forest bridge "
-    "teacher doctor kitchen candle mountain island summer paper button orange travel museum signal "
-    "violin tunnel basket planet ladder pepper jacket mirror rocket castle anchor pencil meadow canyon "
-    "glacier lantern compass feather thunder blanket cabinet saddle orchard marble quarry beacon "
-    "harvest pillow shadow tractor velvet whistle yogurt zipper almond bakery cellar dolphin falcon "
-    "granite hammock iceberg jungle kettle lobster magnet nutmeg oyster parrot quilt raven sandal "
-    "tomato umbrella vessel walnut"
-).split()
-
-
-def words(rng: random.Random, count: int) -> list[str]:
-    """Random words with a numbered tail so that shingles rarely repeat by chance."""
-    return [f"{rng.choice(VOCABULARY)}{rng.choice(VOCABULARY)}" for _ in range(count)]
-
-
-SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("drop_reason", pa.string()),
-                    ("quality_score", pa.float64())])
-
-
-def table(rows: list[dict]) -> pa.Table:
-    base = {"id": None, "text": None, "drop_reason": None, "quality_score": None}
-    return pa.Table.from_pylist([base | row for row in rows], schema=SCHEMA)
+from tests.dedup_cases import BOILERPLATE, NULL_SCORE_FATES, chain_texts, null_score_clusters, table, variant, words
 
 
 def shingle_set(text: str, n: int = 5) -> set[bytes]:
@@ -185,13 +162,6 @@ def test_star_edges_point_to_bucket_minimum():
     assert sorted(zip(anchored[0].tolist(), anchored[1].tolist())) == [(2, 1)]
 
 
-def variant(base: list[str], rng: random.Random, replaced: int) -> list[str]:
-    out = list(base)
-    for position in rng.sample(range(len(out)), replaced):
-        out[position] = f"x{rng.randrange(10**9)}"
-    return out
-
-
 def test_known_jaccard_merges_above_threshold_and_not_below():
     rng = random.Random(5)
     texts = {}
@@ -228,12 +198,6 @@ def test_known_jaccard_merges_above_threshold_and_not_below():
     assert rows["g00-0"]["dup_cluster"] == "g00-0" and rows["g00-0"]["dup_cluster_size"] == 3
     assert rows["g00-1"]["dedup_drop_reason"] == REASON_NEAR and rows["g00-1"]["dup_cluster"] == "g00-0"
     assert rows["g00-3"]["dup_cluster"] is None and rows["g00-3"]["dup_cluster_size"] == 1
-
-
-def chain_texts(length: int = 15, shift: int = 20, width: int = 600) -> dict[str, str]:
-    rng = random.Random(9)
-    stream = words(rng, width + shift * length)
-    return {f"c{k:02d}": " ".join(stream[k * shift: k * shift + width]) for k in range(length)}
 
 
 def test_chain_ends_in_one_cluster():
@@ -302,30 +266,6 @@ def test_exact_duplicates_keep_best_quality_then_lowest_id():
     assert summary_line(summary).startswith("Dedup kept 3 of 7 documents (42.9%); dropped: 4 dedup:exact_duplicate")
 
 
-def null_score_clusters(rng: random.Random) -> list[dict]:
-    """An exact and a near cluster in which the lowest id has no score and another member scores 0.0: a
-    missing score (null or NaN) ranks below every score, 0.0 and negative ones included. Shared with
-    test_dedup_spark.py, so both engines are held to the rule."""
-    exact, near = words(rng, 120), words(rng, 400)
-    return [
-        {"id": "null-exact-a", "text": " ".join(exact), "quality_score": None},
-        {"id": "null-exact-b", "text": " ".join(exact).upper(), "quality_score": float("nan")},
-        {"id": "null-exact-c", "text": " ".join(exact) + " !", "quality_score": 0.0},
-        {"id": "null-near-a", "text": " ".join(variant(near, rng, 1)), "quality_score": None},
-        {"id": "null-near-b", "text": " ".join(near), "quality_score": -0.0},
-        {"id": "null-near-c", "text": " ".join(variant(near, rng, 2)), "quality_score": -0.5},
-    ]
-
-
-# the representative and reason of each member of null_score_clusters (independent of the code: the rule)
-NULL_SCORE_FATES = {
-    "null-exact-a": ("null-exact-c", REASON_EXACT), "null-exact-b": ("null-exact-c", REASON_EXACT),
-    "null-exact-c": ("null-exact-c", None),
-    "null-near-a": ("null-near-b", REASON_NEAR), "null-near-b": ("null-near-b", None),
-    "null-near-c": ("null-near-b", REASON_NEAR),
-}
-
-
 def test_a_missing_quality_score_ranks_below_zero():
     rows = null_score_clusters(random.Random(6))
     near = [row["text"].split() for row in rows if row["id"].startswith("null-near")]
@@ -367,9 +307,6 @@ def test_duplicate_ids_are_refused():
 
 
 # ----------------------------------------------------------------------------------------- repeated lines
-
-
-BOILERPLATE = ["Subscribe to our newsletter for weekly updates", "Copyright Example Media Group, all rights reserved"]
 
 
 def test_repeated_lines_are_removed_and_counted():

@@ -20,8 +20,8 @@ from dedup.decisions import REASON_EXACT, REASON_LINES, REASON_NEAR
 from dedup.decisions import decision_summary
 from dedup.local import apply_decisions, dedup_table
 from dedup.lsh import connected_components
-from tests.test_dedup import (BOILERPLATE, NULL_SCORE_FATES, SCHEMA, chain_texts, null_score_clusters, table, variant,
-                               words)
+from tests.dedup_cases import (BOILERPLATE, NULL_SCORE_FATES, SCHEMA, chain_texts, null_score_clusters, table, variant,
+                                words)
 
 SPARK_SCHEMA = "id string, text string, drop_reason string, quality_score double"
 
@@ -72,7 +72,7 @@ def runs(spark, tmp_path_factory):
     random.Random(1).shuffle(shuffled)
     frame = spark.createDataFrame([tuple((row | {}).get(name) for name in SCHEMA.names) for row in shuffled],
                                   SPARK_SCHEMA).repartition(3)
-    from dedup.spark_dedup import apply_decisions_frame, decision_summary_frame, dedup_frame
+    from pipeline.spark.dedup import apply_decisions_frame, decision_summary_frame, dedup_frame
 
     decisions = dedup_frame(spark, frame, config, str(work / "checkpoints"), index_dir=str(work / "spark_index"))
     applied = apply_decisions_frame(frame, decisions).collect()
@@ -115,7 +115,7 @@ def test_spark_index_equals_local_index(runs):
 
 def test_spark_unverified_chain_matches_local(spark, tmp_path):
     """The other branches: no verification, no exact step, no repeated lines (the main run has them on)."""
-    from dedup.spark_dedup import dedup_frame
+    from pipeline.spark.dedup import dedup_frame
 
     texts = chain_texts(length=8)
     rows = [{"id": k, "text": v} for k, v in texts.items()]
@@ -127,7 +127,7 @@ def test_spark_unverified_chain_matches_local(spark, tmp_path):
 
 
 def test_spark_connected_components_equal_numpy(spark, tmp_path):
-    from dedup.spark_dedup import connected_components_frame
+    from pipeline.spark.dedup import connected_components_frame
 
     spark.sparkContext.setCheckpointDir(str(tmp_path))
     rng = np.random.default_rng(3)

@@ -10,8 +10,8 @@ from pipeline.config import load_config
 from pipeline.corpus import InputTally, process_input
 from pipeline.extract import ExtractConfig, ExtractorSandbox
 from pipeline.extract_strategy import PageExtractor, length_check_preset
-from pipeline.warc_writer import gzip_member
-from tests.conftest import ARTICLE, heavy_page, info, request, response
+from testkit.records import ARTICLE, heavy_page, info, request, response
+from testkit.warc_writer import gzip_member
 
 
 def run(path: str, *overrides: str) -> tuple[list[dict], InputTally]:

@@ -1,4 +1,4 @@
-"""The whole fault corpus (tests/faults.py) through both corpus jobs: each fault lands exactly as declared.
+"""The whole fault corpus (testkit/faults.py) through both corpus jobs: each fault lands exactly as declared.
 
 Both runs happen once per module: `run_stages.main` in-process and `pipeline.spark.build_corpus` on the
 session's Spark. Every expectation comes from the generator's declarations, never from the job's output.
@@ -14,8 +14,9 @@ import pytest
 
 from jobs import run_stages
 from pipeline.config import load_config
-from pipeline.spark import build_corpus
-from tests.faults import FAULTS, Fault, write_fault
+from pipeline.spark.job import build_corpus
+from pipeline.stats.rules import all_rules, is_declared
+from testkit.faults import FAULTS, Fault, write_fault
 
 EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
 DOCUMENT_TYPES = ("response", "unreadable")  # the record kinds that become rows; every other kind is only counted
@@ -74,6 +75,13 @@ def test_each_fault_has_its_declared_columns_and_text(run, fault_paths, fault: F
         assert {k: found[url][k] for k in expected} == expected, url
     for url, phrase in fault.kept_text.items():
         assert found[url]["drop_reason"] is None and phrase in found[url]["text"], url
+
+
+def test_every_reason_given_is_a_declared_rule(run):
+    _, rows, _ = run
+    reasons = {row["drop_reason"] for row in rows} - {None}
+    assert {"warc:corrupt_record", "warc:payload_too_large", "warc:truncated_record"} <= reasons
+    assert [reason for reason in reasons if not is_declared(reason, all_rules(EXTRACT_ONLY))] == []
 
 
 def test_failed_inputs_are_exactly_the_declared_file_errors(run, fault_paths):
@@ -135,7 +143,7 @@ def test_declarations_are_self_consistent():
 
 
 def test_the_generator_writes_every_file_and_the_expectations(tmp_path):
-    from tests.faults import main
+    from testkit.faults import main
 
     assert main([str(tmp_path)]) == 0
     expected = json.loads((tmp_path / "expected.json").read_text())

@@ -7,16 +7,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from filters.heuristics import (
-    BadWordsConfig,
-    C4Config,
-    c4_clean,
-    FineWebConfig,
-    GopherQualityConfig,
-    GopherRepetitionConfig,
-    HeuristicsConfig,
-    HeuristicsStage,
-)
+from filters.heuristics.badwords import BadWordsConfig
+from filters.heuristics.c4 import C4Config, c4_clean
+from filters.heuristics.fineweb import FineWebConfig
+from filters.heuristics.gopher_quality import GopherQualityConfig
+from filters.heuristics.gopher_repetition import GopherRepetitionConfig, gopher_repetition_signals
+from filters.heuristics.stage import HeuristicsConfig, HeuristicsStage
 from filters.text import count_sentences, split_words
 from pipeline.schema import document_schema
 from pipeline.stages import chain_batches
@@ -421,7 +417,6 @@ def _dup_chars_by_string_scan(words: list[str], n: int) -> int:
 def test_dup_ngram_fractions_match_a_plain_scan():
     import random
 
-    from filters.heuristics import gopher_repetition_signals
 
     rng = random.Random(7)
     for trial in range(40):
@@ -437,7 +432,6 @@ def test_top_ngram_matches_counter_most_common():
     import random
     from collections import Counter
 
-    from filters.heuristics import gopher_repetition_signals
 
     rng = random.Random(3)
     for _ in range(40):

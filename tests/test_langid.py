@@ -205,7 +205,8 @@ def test_bad_script_weights_fail_at_construction(model_file, weights, message):
 
 
 def test_script_weights_from_a_config_override():
-    from pipeline.config import ConfigError, load_config
+    from pipeline.config import load_config
+    from pipeline.toml_config import ConfigError
 
     config = load_config(None, ["langid.script_char_weights={Han=3, Thai=1.5}"])
     assert config.langid.script_char_weights == {"Han": 3.0, "Thai": 1.5}

@@ -3,23 +3,17 @@ pre-check, determinism, and config errors. One presidio engine for the module (n
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from filters.pii import (
-    PATTERN_ENTITIES,
-    PiiConfig,
-    PiiStage,
-    card_issuer,
-    is_private_ip,
-    luhn_valid,
-    precheck_pattern,
-    precheck_windows,
-    resolve_overlaps,
-    ssn_valid,
-)
+from filters.pii.stage import PATTERN_ENTITIES, PiiConfig, PiiStage, resolve_overlaps
+from filters.pii.validators import card_issuer, is_private_ip, luhn_valid, ssn_valid
+from filters.pii.windows import precheck_pattern, precheck_windows
 from pipeline.schema import document_schema
 from pipeline.stages import chain_batches
 
@@ -289,7 +283,7 @@ def test_empty_and_missing_text(stage):
 
 def test_precheck_skips_presidio(stage, monkeypatch):
     text = "A quiet page about gardening in 2024, with 3 photos and 12 comments."
-    assert stage.precheck.search(text) is None
+    assert stage.precheck_regex.search(text) is None
 
     def fail(_text: str) -> Any:
         raise AssertionError("presidio ran on a text the pre-check rules out")
@@ -302,7 +296,7 @@ def test_precheck_windows_give_the_same_hits_as_the_whole_text(stage):
     filler = "Nothing to see here, just words about the weather and 12 apples. " * 40
     text = (filler + "Mail a@example.com.\n" + filler + "Call +44 20 7946 0321 or 4111 1111 1111 1111." + filler
             + "IBAN DE89 3704 0044 0532 0130 00. " + filler[:50])
-    windows = precheck_windows(text, stage.precheck)
+    windows = precheck_windows(text, stage.precheck_regex)
     assert len(windows) == 3 and sum(end - start for start, end in windows) < len(text) / 5
     whole = resolve_overlaps(stage.analyze(text))
     assert [(h.start, h.end, h.entity_type) for h in stage.find(text)] == [
@@ -323,9 +317,21 @@ def test_deterministic_and_picklable(stage):
     texts = [row[0] for row in DETECTED] + NEAR_MISSES
     first = [stage.measure({"text": text}) for text in texts]
     again = [stage.measure({"text": text}) for text in reversed(texts)][::-1]
+    assert {"_loaded_analyzer", "_loaded_scrubber"} <= set(stage.__dict__)  # both made by the measures above
     shipped = pickle.loads(pickle.dumps(stage))  # what a Spark or Ray worker gets
-    assert "_loaded_analyzer" not in shipped.__dict__
+    assert not [key for key in shipped.__dict__ if key.startswith("_loaded")]
     assert first == again == [shipped.measure({"text": text}) for text in texts]
+
+
+def test_importing_the_stage_imports_no_presidio():
+    # The config and columns are read in every job and test; presidio, spaCy and tldextract (~1.5 s) are
+    # imported by filters/pii/presidio_engine.py, on first use only.
+    code = ("import sys, filters.pii.stage; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'presidio_analyzer', 'presidio_anonymizer', "
+            "'spacy', 'tldextract', 'phonenumbers', 'filters'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == "['filters']"
 
 
 def test_overlaps_resolved_by_score_then_length():
@@ -393,7 +399,7 @@ def test_spacy_ner_entities_with_a_local_pipeline(tmp_path):
     nlp.to_disk(tmp_path / "pipeline")
     stage = PiiStage(PiiConfig(entities=("EMAIL_ADDRESS", "PERSON", "LOCATION"),
                                spacy_model=str(tmp_path / "pipeline")))
-    assert stage.precheck is None
+    assert stage.precheck_regex is None
     assert stage.measure({"text": "Ada Lovelace lived in London; write to ada@example.org."}) == {
         "pii_email_address_count": 1, "pii_person_count": 1, "pii_location_count": 1, "pii_total_count": 3,
         "text": "<PERSON> lived in <LOCATION>; write to <EMAIL_ADDRESS>."}

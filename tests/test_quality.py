@@ -17,12 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from filters.quality import QualityConfig, QualityStage
-from filters.quality_training import (
+from filters.quality_model import normalize_text
+from pipeline.quality_training import (
     Example,
     TrainQualityConfig,
     binary_metrics,
     is_holdout,
-    normalize_text,
     read_texts,
     roc_auc,
     sample_balanced,
@@ -253,6 +253,7 @@ def test_read_texts_from_every_source_kind(tmp_path):
                        build / folder / "part-1.parquet")
     (build / "corpus" / "_done").mkdir()
     (build / "corpus" / "_done" / "x.jsonl").write_text('{"text": "marker"}\n')
+    (build / "corpus" / "part-2.tmp-dead.jsonl").write_text('{"text": "half written"}\n')  # storage's TEMPORARY_MARK
     assert read_texts(str(build)) == ["good page"]
 
     with pytest.raises(FileNotFoundError, match="training source not found"):

@@ -2,8 +2,8 @@
 
 - `spark-submit jobs/build_corpus.py` SIGKILLed with its whole process session (JVM, Python workers,
   extraction sandboxes) at seeded random points, rerun, and compared file by file with an uninterrupted
-  run (benchmarks/kill_trials.py; the in-process resume tests are in test_build_corpus.py);
-- a Spark task that fails once per input and pass (`CORPUS_FAIL_ONCE_DIR`, pipeline/spark.py) on a master
+  run (testkit/kill_trials.py; the in-process resume tests are in test_build_corpus.py);
+- a Spark task that fails once per input and pass (`CORPUS_FAIL_ONCE_DIR`, pipeline/spark/job.py) on a master
   that retries: the job finishes with the clean run's files, each record counted once;
 - `jobs/run_stages.py` run in two fresh processes with different hash seeds: the same bytes (the other
   determinism tests rerun inside one process, where a set's iteration order or a process-wide cache
@@ -32,14 +32,14 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from benchmarks.kill_trials import (build_progress, count_files, differences, file_digests, kill_trials,
-                                    run_to_completion, short_temp_dir, tokenize_progress)
 from pipeline.corpus import part_name
-from pipeline.spark import FAIL_ONCE_ENV
+from pipeline.spark.job import FAIL_ONCE_ENV
+from testkit.kill_trials import build_progress, count_files, differences, file_digests, kill_trials, tokenize_progress
+from testkit.processes import run_to_completion, short_temp_dir
+from testkit.text_corpus import sample_documents, write_corpus
 from tests.process_jobs import (ENGLISH_TEXTS, ROOT, TEST_SETS, reference_build, reference_tokens, run_and_kill_when,
                                 small_setup, write_inputs)
 from tokenizer.config import TokenizerConfig
-from tokenizer.testing import sample_documents, write_corpus
 from tokenizer.train import train_tokenizer
 
 TRIALS = 3
@@ -96,7 +96,7 @@ def test_task_failing_once_per_input_is_retried_and_counted_once(reference, tmp_
     assert sorted(p.name for p in fail_dir.iterdir()) == sorted(expected)  # extract and commit failed once each
     for name, (number, path) in expected.items():
         assert json.loads((fail_dir / name).read_text()) == {
-            "warc_path": path, "pass": number, "attempt": 0, "code_file": str(ROOT / "pipeline" / "spark.py")}
+            "warc_path": path, "pass": number, "attempt": 0, "code_file": str(ROOT / "pipeline" / "spark" / "job.py")}
         assert f"injected failure of pass {number} for {path} (attempt=0)" in log.read_text()
     assert differences(out, retried) == []  # summary.json included: nothing counted twice
 

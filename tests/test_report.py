@@ -16,15 +16,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from jobs import inspect_stats, report
+from jobs import inspect_stats
 from pipeline.config import load_config
 from pipeline.extract import EXTRACT_FIELDS
 from pipeline.outputs import OutputDir
 from pipeline.schema import document_schema
-from pipeline.spark import build_corpus
-from pipeline.stats import STATS_JSON, TABLE_SCHEMAS, read_stats_tables, write_stats_local
-from pipeline.warc_writer import http_response, warc_record, write_warc
-from tests.conftest import DATE, info, request, response
+from pipeline.spark.job import build_corpus
+from pipeline.stats.rules import all_rules
+from pipeline.stats.store import STATS_JSON, read_stats_tables, write_stats_local
+from pipeline.stats.tables import TABLE_SCHEMAS
+from reporting.page import write_report
+from testkit.records import DATE, info, request, response
+from testkit.warc_writer import http_response, warc_record, write_warc
 
 CHROMIUM = "/usr/bin/chromium"
 INJECTION = "<script>document.title='pwned'</script>"
@@ -152,9 +155,9 @@ def test_spark_and_pyarrow_stats_are_the_same_tables(run, tmp_path):
 
 
 def test_report_numbers_equal_stats_and_rows_and_are_deterministic(run):
-    path = Path(report.write_report(str(run)))
+    path = Path(write_report(str(run)))
     first = path.read_bytes()
-    assert Path(report.write_report(str(run))).read_bytes() == first
+    assert Path(write_report(str(run))).read_bytes() == first
     data = report_data(first.decode("utf-8"))
     numbers = data["numbers"]
     table = rows(run)
@@ -175,6 +178,35 @@ def test_report_numbers_equal_stats_and_rows_and_are_deterministic(run):
         assert w["drops"][w["configured_index"]] == numbers["dropped_by_reason"].get(w["reason"], 0), w["reason"]
 
 
+def table_rows_after(page: str, heading_id: str) -> list[list[str]]:
+    """The cells of each row of the first table after `<h2 id=heading_id>`."""
+    start = page.index(f'<h2 id="{heading_id}">')
+    table = page[page.index("<table>", start):page.index("</table>", start)]
+    dom = Dom()
+    dom.feed(table)
+    rows, cells = [], None
+    for tag, _, text in dom.elements:
+        if tag == "tr":
+            cells = []
+            rows.append(cells)
+        elif tag == "td":
+            cells.append(text)
+    return [row for row in rows if row]
+
+
+def test_rules_section_shows_every_declared_rule_in_order_with_its_drops(run):
+    page = Path(write_report(str(run))).read_text(encoding="utf-8")
+    shown = table_rows_after(page, "rules")
+    declared = all_rules(CONFIG)
+    assert [row[0] for row in shown] == [reason for reason, _ in declared]
+    assert [row[1] for row in shown] == [rule.means for _, rule in declared]
+    drops = Counter(rows(run)["drop_reason"].to_pylist())
+    assert {row[0]: int(row[3].replace(",", "")) for row in shown} == {reason: drops[reason] for reason, _ in declared}
+    assert set(drops) - {None} <= {row[0] for row in shown}  # every reason the run gave is a declared rule
+    by_reason = {row[0]: row[2] for row in shown}
+    assert by_reason["heuristics:gopher_too_few_words"] == "gopher_word_count < 50 (heuristics.gopher_quality.min_words)"
+
+
 class Dom(HTMLParser):
     """Elements of a dumped DOM: (tag, attributes, text inside up to the next tag)."""
 
@@ -193,7 +225,7 @@ class Dom(HTMLParser):
 def test_chromium_renders_plots_runs_only_the_page_script_and_shows_crawled_script_as_text(run, tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make install` (it installs Debian's chromium for this test)")
-    page = Path(report.write_report(str(run)))
+    page = Path(write_report(str(run)))
     dumped = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -259,12 +291,13 @@ def test_whatif_counts_equal_a_brute_force_count_at_every_threshold():
     """Values exactly on a threshold, just around it, missing, and dropped before or after the rule."""
     import operator
 
-    from filters.heuristics import HeuristicsStage
+    from filters.heuristics.stage import HeuristicsStage
     from filters.langid import LangidStage
     from filters.url import UrlFilterStage
-    from pipeline.stats import (
-        decision_rules, merge_partials, partial_counts, reaches_rule, signal_columns, signal_histograms, whatif,
-    )
+    from pipeline.stats.counts import merge_partials, partial_counts
+    from pipeline.stats.grid import signal_histograms
+    from pipeline.stats.rules import decision_rules, reaches_rule, signal_columns
+    from pipeline.stats.whatif import whatif
 
     config = load_config(None, ["pipeline.stages=['extract','langid','url','heuristics']"])
     schema = document_schema(list(EXTRACT_FIELDS) + [f for cls in (LangidStage, UrlFilterStage, HeuristicsStage)
@@ -300,7 +333,7 @@ def test_whatif_counts_equal_a_brute_force_count_at_every_threshold():
 
 
 def test_an_output_without_rows_has_empty_stats(spark, tmp_path):
-    from pipeline.stats import write_stats
+    from pipeline.spark.stats import write_stats
 
     out = OutputDir(str(tmp_path))
     out.claim(CONFIG, ("corpus", "rejected"))

@@ -10,6 +10,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.corpus import InputTally, process_input
 from pipeline.inputs import expand_inputs
+from pipeline.stats.rules import all_rules, is_declared
 from tests.conftest import ROOT, SAMPLE_WARCS
 
 
@@ -72,6 +73,9 @@ def test_demo_chain_keeps_articles_in_twelve_languages_and_drops_junk(tmp_path):
     assert run_stages.main(["--input", str(SAMPLE_WARCS), "--output", str(tmp_path), "--stages", stages,
                             "--config", str(ROOT / "configs" / "demo.toml")]) == 0
     rows = {r["id"]: r for r in pq.read_table(tmp_path / "documents.parquet").to_pylist()}
+    config = load_config(ROOT / "configs" / "demo.toml", [f"pipeline.stages={stages.split(',')}"])
+    reasons = {row["drop_reason"] for row in rows.values()} - {None}
+    assert [reason for reason in reasons if not is_declared(reason, all_rules(config))] == []
     expected = [json.loads(line) for line in (ROOT / "sample_data" / "expected.jsonl").read_text().splitlines()]
     by_kind: dict[str, Counter] = {}
     for record in expected:

@@ -15,11 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs import run_stages
-from pipeline.config import ConfigError, load_config, to_toml
+from pipeline.config import load_config
 from pipeline.corpus import extract_unit, part_name
 from pipeline.outputs import OutputDir
-from pipeline.warc_writer import write_warc
-from tests.conftest import ARTICLE, ROOT, SAMPLE_WARCS, info, request, response
+from pipeline.toml_config import ConfigError, to_toml
+from testkit.records import ARTICLE, info, request, response
+from testkit.warc_writer import write_warc
+from tests.conftest import ROOT, SAMPLE_WARCS
 
 GUARD = ROOT / "tests" / "netguard"  # sitecustomize.py: refuses non-loopback connections and lookups
 # The run under the guard uses every per-document stage that works offline by default; dedup is global

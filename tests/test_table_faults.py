@@ -1,4 +1,4 @@
-"""The table fault corpus (tests/table_faults.py) through both corpus jobs: each fault lands exactly as declared.
+"""The table fault corpus (testkit/table_faults.py) through both corpus jobs: each fault lands exactly as declared.
 
 Both runs happen once per module: `run_stages.main` in-process and `pipeline.spark.build_corpus` on the
 session's Spark, with the corpus's config (extract only, a 64 KiB text cap). Every expectation comes from
@@ -17,8 +17,9 @@ import pytest
 
 from jobs import run_stages
 from pipeline.config import load_config
-from pipeline.spark import build_corpus
-from tests.table_faults import CONFIG_OVERRIDES, TABLE_FAULTS, TableFault, write_table_fault
+from pipeline.spark.job import build_corpus
+from pipeline.stats.rules import all_rules, is_declared
+from testkit.table_faults import CONFIG_OVERRIDES, TABLE_FAULTS, TableFault, write_table_fault
 
 CONFIG = load_config(None, CONFIG_OVERRIDES)
 
@@ -172,7 +173,7 @@ def test_declarations_are_self_consistent():
 
 
 def test_the_generator_writes_every_file_and_the_expectations(tmp_path):
-    from tests.table_faults import main
+    from testkit.table_faults import main
 
     assert main([str(tmp_path)]) == 0
     expected = json.loads((tmp_path / "expected.json").read_text())
@@ -193,3 +194,10 @@ def test_spark_dedup_decisions_reach_rows_whose_own_warc_path_names_another_file
     assert sorted((row["id"], row["warc_path"], row["drop_reason"]) for row in rows) == [
         ("copy-a", str(path), None), ("copy-b", str(path), "dedup:exact_duplicate")]
     assert (summary["kept"], summary["dropped_by_reason"]) == (1, {"dedup:exact_duplicate": 1})
+
+
+def test_every_reason_given_is_a_declared_rule(run):
+    _, rows, _ = run
+    reasons = {row["drop_reason"] for row in rows} - {None}
+    assert {"input:malformed_json", "input:wrong_type:text", "input:duplicate_id"} <= reasons
+    assert [reason for reason in reasons if not is_declared(reason, all_rules(CONFIG))] == []

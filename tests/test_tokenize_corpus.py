@@ -16,11 +16,12 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 from jobs import tokenize_corpus as job
+from pipeline.outputs import RunMismatchError
+from testkit.text_corpus import doc_id, sample_documents, write_corpus
 from tokenizer import encode
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig, TokenizerConfig
-from tokenizer.encode import RunMismatchError, serial_map, tokenize_corpus
+from tokenizer.encode import serial_map, tokenize_corpus
 from tokenizer.shards import ShardFormatError, open_shards
-from tokenizer.testing import doc_id, sample_documents, write_corpus
 from tokenizer.train import train_tokenizer
 
 VAL_FRACTION = 0.2

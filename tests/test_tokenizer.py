@@ -10,8 +10,9 @@ import pytest
 from tokenizers import Tokenizer, pre_tokenizers
 
 from jobs import train_tokenizer as job
-from tokenizer.config import TokenizerConfig, TrainTokenizerJobConfig, load_job_config
-from tokenizer.testing import TRICKY_TEXTS, sample_documents, write_corpus
+from testkit.text_corpus import TRICKY_TEXTS, sample_documents, write_corpus
+from pipeline.toml_config import load_job_config
+from tokenizer.config import TokenizerConfig, TrainTokenizerJobConfig
 from tokenizer.train import for_encoding, sample_corpus, train_tokenizer
 
 SMALL = TokenizerConfig(vocab_size=600, heldout_fraction=0.2)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+from testkit.text_corpus import sample_documents, write_corpus
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig, TokenizerConfig
 from tokenizer.encode import serial_map, tokenize_corpus
-from tokenizer.testing import sample_documents, write_corpus
 from tokenizer.train import train_tokenizer
 from trainer import train as train_module
 from trainer.data import BatchLayout, SequenceSource, TrainBatches, shuffled_windows

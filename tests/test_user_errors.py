@@ -13,9 +13,10 @@ import pytest
 from dedup.decisions import REASON_EXACT
 from pipeline.config import load_config
 from pipeline.inputs import HadoopPathError, hadoop_path
-from pipeline.spark import build_corpus
-from pipeline.warc_writer import record_id_for, write_warc
-from tests.conftest import ARTICLE, ROOT, info, response
+from pipeline.spark.job import build_corpus
+from testkit.records import ARTICLE, info, response
+from testkit.warc_writer import record_id_for, write_warc
+from tests.conftest import ROOT
 
 ODD = "out dir [1] é#%?{a,b}*"  # space, glob and URI characters, non-ASCII
 DEDUP_ONLY = ["pipeline.stages=['extract', 'dedup']"]

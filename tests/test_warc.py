@@ -11,8 +11,8 @@ import tracemalloc
 import pytest
 
 from pipeline.warc import MAX_HEADER_BYTES, READ_CHUNK_BYTES, WarcFileError, iter_records
-from pipeline.warc_writer import gzip_member
-from tests.conftest import ARTICLE, info, request, response
+from testkit.records import ARTICLE, info, request, response
+from testkit.warc_writer import gzip_member
 
 CAP = 10_000_000
 

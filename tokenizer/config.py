@@ -1,19 +1,18 @@
 """Typed config of the tokenizer jobs: `[tokenizer]` (training) and `[tokenize]` (shards).
 
-Both sections live in the project's one TOML file and are validated with the same machinery as the corpus
-job (`pipeline.config._build`: unknown keys and wrong types are errors that name the key). Each job reads
-its own section and ignores the others; a `--set` that names another section is an error, so a typo
-cannot be ignored silently.
+Both sections live in the project's one TOML file and are loaded with the project's one loader
+(`pipeline.toml_config.load_job_config`: unknown keys and wrong types are errors that name the key). Each
+job reads its own section and ignores the others; a `--set` that names another section is an error, so a
+typo cannot be ignored silently.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pipeline.bounds import bounded, check_bounds
-from pipeline.config import ConfigError, _build, apply_overrides, config_dict, config_hash, parse_override, read_toml
+from contract.bounds import bounded, check_bounds
+from pipeline.toml_config import config_dict, config_hash
 
 MODELS = ("bpe", "unigram")
 SEPARATOR_TOKEN = "<|endoftext|>"  # GPT-2's document separator; every shard document starts with it
@@ -99,18 +98,6 @@ class TrainTokenizerJobConfig:
 @dataclass(frozen=True)
 class TokenizeJobConfig:
     tokenize: TokenizeConfig = field(default_factory=TokenizeConfig)
-
-
-def load_job_config(cls: type, path: str | Path | None = None, overrides: list[str] | None = None) -> Any:
-    """The job's section(s) of the TOML file at `path`, with `--set` overrides, validated into `cls`."""
-    sections = {f.name for f in dataclasses.fields(cls)}
-    data = read_toml(path)
-    for assignment in overrides or []:
-        keys, _ = parse_override(assignment)
-        if keys[0] not in sections:
-            raise ConfigError(f"--set {assignment!r}: this job reads only [{'], ['.join(sorted(sections))}]")
-    data = apply_overrides(data, overrides or [])
-    return _build(cls, {name: data[name] for name in sections if name in data}, "")
 
 
 def output_config(config: TokenizeJobConfig) -> dict[str, Any]:

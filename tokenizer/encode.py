@@ -43,30 +43,25 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 from tokenizers import Tokenizer
 
-from pipeline.config import to_toml
+from pipeline.outputs import OutputDir, RunMismatchError
+from storage.atomic import write_atomic
+from storage.parquet import write_parquet
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig, output_config, output_config_hash
 from tokenizer.corpus import (UNKNOWN_LANGUAGE, column_or_none, corpus_fingerprint, corpus_parts,
                               read_batches, unit_hash)
-from tokenizer.shards import (FORMAT_OF_DTYPE, ShardFormatError, ShardReader, _atomic_write, open_shards,
+from tokenizer.shards import (FORMAT_OF_DTYPE, ShardFormatError, ShardReader, open_shards,
                               read_manifest, sha256_file, token_dtype, write_shard)
 from tokenizer.train import for_encoding
 
 SPLITS = ("train", "val")
 PARTS_DIR = "_parts"
 DONE_DIR = "_done"
-RUN_FILE = "_run.json"
-CONFIG_FILE = "_config.toml"
 MANIFEST_FILE = "manifest.json"
 DOCS_SCHEMA = pa.schema([("row", pa.int64()), ("id", pa.string()), ("split", pa.uint8()), ("copies", pa.uint16())])
 LINEAGE_SCHEMA = pa.schema([("id", pa.string()), ("part", pa.string()), ("row", pa.int64())])
 MAX_COPIES = 2**16 - 1
-
-
-class RunMismatchError(RuntimeError):
-    """The output directory holds shards of another config, tokenizer or corpus."""
 
 
 @dataclass(frozen=True)
@@ -193,11 +188,11 @@ def encode_part(part: str, settings: Settings) -> dict[str, Any]:
         sink = io.BytesIO()
         with ipc.new_file(sink, DOCS_SCHEMA) as writer:
             writer.write_table(pa.table(docs, schema=DOCS_SCHEMA))
-        _atomic_write(paths["docs"], [sink.getvalue()])
+        write_atomic(paths["docs"], [sink.getvalue()])
         summary.update(tokens=info.tokens, sha256=info.sha256)
     else:
         summary.update(tokens=0, sha256=None)
-    _atomic_write(paths["done"], [json.dumps(summary, sort_keys=True).encode("utf-8")])
+    write_atomic(paths["done"], [json.dumps(summary, sort_keys=True).encode("utf-8")])
     return summary
 
 
@@ -359,11 +354,11 @@ def pack_shard(plan_json: str, settings: Settings, identity_sha256: str) -> dict
         raise ShardFormatError(f"{plan.name}: {len(tokens)=} != {plan.tokens=}")
     info = write_shard(paths["bin"], tokens, starts, separator)
     sink = io.BytesIO()
-    pq.write_table(pa.table(lineage, schema=LINEAGE_SCHEMA), sink, compression="zstd")
-    docs_sha256 = _atomic_write(paths["docs"], [sink.getvalue()])
+    write_parquet(pa.table(lineage, schema=LINEAGE_SCHEMA), sink)
+    docs_sha256 = write_atomic(paths["docs"], [sink.getvalue()])
     entry = {"split": plan.split, **info.as_dict(), "docs_sha256": docs_sha256, "plan_key": key}
     paths["done"].parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(paths["done"], [json.dumps(entry, sort_keys=True).encode("utf-8")])
+    write_atomic(paths["done"], [json.dumps(entry, sort_keys=True).encode("utf-8")])
     return entry
 
 
@@ -379,19 +374,6 @@ def serial_map(fn: Callable[..., dict[str, Any]], items: list[str], kwargs: dict
 
 def _identity(config: TokenizeJobConfig, tokenizer_sha256: str, fingerprint: list[dict]) -> dict[str, Any]:
     return {"config_hash": output_config_hash(config), "tokenizer_sha256": tokenizer_sha256, "corpus": fingerprint}
-
-
-def _claim(output_dir: Path, identity: dict[str, Any], job_config: TokenizeJobConfig) -> None:
-    run_file = output_dir / RUN_FILE
-    if run_file.exists():
-        previous = json.loads(run_file.read_text(encoding="utf-8"))
-        differs = [key for key in identity if previous.get(key) != identity[key]]
-        if differs:
-            raise RunMismatchError(f"{output_dir} holds shards of another run ({', '.join(differs)} differ); "
-                                   f"use a new --output or remove the old one")
-    output_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(run_file, [json.dumps(identity, indent=2, sort_keys=True).encode("utf-8")])
-    _atomic_write(output_dir / CONFIG_FILE, [to_toml(job_config).encode("utf-8")])
 
 
 def verify_manifest(output_dir: str | Path) -> dict[str, Any]:
@@ -417,12 +399,6 @@ def _sum_stats(summaries: list[dict[str, Any]]) -> dict[str, dict[str, dict[str,
     return {split: dict(sorted(total[split].items())) for split in SPLITS if split in total}
 
 
-def _remove_temporaries(root: Path) -> None:
-    for path in root.rglob("*.tmp-*"):
-        if path.is_file():
-            path.unlink()
-
-
 def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_config: TokenizeJobConfig,
                     mapper: Mapper = serial_map, keep_parts: bool = False,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -437,7 +413,7 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
     dtype = token_dtype(tokenizer.get_vocab_size())
     identity = _identity(job_config, tokenizer_sha256, fingerprint)
     identity_sha256 = unit_hash_hex(json.dumps(identity, sort_keys=True))
-    _claim(root, identity, job_config)
+    OutputDir(str(root)).claim(job_config, (), identity, contents="shards")  # _run.json, then _config.toml
     if (root / MANIFEST_FILE).exists():
         try:
             manifest = verify_manifest(root)
@@ -486,9 +462,9 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
         "shards": shards,
         "identity_sha256": identity_sha256,
     }
-    _atomic_write(root / MANIFEST_FILE, [(json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")])
+    write_atomic(root / MANIFEST_FILE, [(json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")])
     if not keep_parts:
         shutil.rmtree(root / PARTS_DIR, ignore_errors=True)
-    _remove_temporaries(root)
+    OutputDir(str(root)).remove_temporaries(("",))  # every `*.tmp-*` a killed unit left, at any depth
     return manifest
 

@@ -26,8 +26,9 @@ import ray
 from tokenizer.encode import Mapper
 
 
-# What the workers import: tokenizer.encode and what it imports (pipeline.config pulls in filters and dedup).
-PROJECT_PACKAGES = ("pipeline", "filters", "dedup", "tokenizer")
+# What the workers import: tokenizer.encode and what it imports (pipeline.config pulls in the stage registry's
+# filters, dedup and, under them all, contract and storage; tests/test_cluster.py runs it on a cluster).
+PROJECT_PACKAGES = ("contract", "storage", "pipeline", "filters", "dedup", "tokenizer")
 
 
 def project_py_modules() -> list[str]:

@@ -14,23 +14,23 @@ uint64 number of documents, uint64 number of tokens; then one int64 per document
 its separator. Every document is prefixed with the separator (`<|endoftext|>`), so a shard starts with it
 and document i is tokens[start[i] + 1 : start[i + 1]] (the last one ends at the end of the shard).
 
-Writes go to a temporary name and are renamed (the .idx first, the .bin last). The reader checks magic,
-version, the token count against the file size, the index against the header and the tokens, and, when
-given the manifest's digests, the sha256 of the .bin and .idx; every failure raises ShardFormatError
-naming the values. `open_shards(directory, split)` gives the readers of a split in manifest order.
+Writes go to a temporary name and are renamed (`storage.atomic.write_atomic`; the .idx first, the .bin
+last). The reader checks magic, version, the token count against the file size, the index against the
+header and the tokens, and, when given the manifest's digests, the sha256 of the .bin and .idx; every
+failure raises ShardFormatError naming the values. `open_shards(directory, split)` gives the readers of a
+split in manifest order.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
+
+from storage.atomic import write_atomic
 
 HEADER_INTS = 256
 HEADER_BYTES = HEADER_INTS * 4
@@ -78,22 +78,6 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, chunks: Iterable[bytes]) -> str:
-    """Write `chunks` to a temporary file beside `path`, rename it to `path`; the sha256 of the bytes."""
-    digest = hashlib.sha256()
-    temporary = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
-        with open(temporary, "wb") as stream:
-            for chunk in chunks:
-                digest.update(chunk)
-                stream.write(chunk)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return digest.hexdigest()
-
-
 def shard_header(n_tokens: int, n_documents: int, separator_id: int, dtype: np.dtype) -> np.ndarray:
     magic, version = FORMAT_OF_DTYPE[np.dtype(dtype)]
     header = np.zeros(HEADER_INTS, dtype="<i4")
@@ -121,8 +105,8 @@ def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separa
                                f"({np.count_nonzero(tokens == separator_id)=} != {n_documents=})")
     header = shard_header(n_tokens, n_documents, separator_id, dtype)
     idx_header = IDX_HEADER.pack(IDX_MAGIC, IDX_VERSION, dtype.itemsize, n_documents, n_tokens)
-    idx_sha256 = _atomic_write(idx_path(path), [idx_header, starts.tobytes()])
-    sha256 = _atomic_write(path, [header.tobytes(), np.ascontiguousarray(tokens, dtype=dtype).tobytes()])
+    idx_sha256 = write_atomic(idx_path(path), [idx_header, starts.tobytes()])
+    sha256 = write_atomic(path, [header.tobytes(), np.ascontiguousarray(tokens, dtype=dtype).tobytes()])
     return ShardInfo(path.name, n_tokens, n_documents, sha256, idx_sha256)
 
 

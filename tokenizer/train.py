@@ -36,8 +36,8 @@ from typing import Callable, Iterable
 import pyarrow.compute as pc
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-from pipeline.config import config_hash
 from pipeline.outputs import OutputDir
+from pipeline.toml_config import config_hash
 from tokenizer.config import TokenizerConfig, TrainTokenizerJobConfig
 from tokenizer.corpus import UNKNOWN_LANGUAGE, column_or_none, corpus_parts, read_batches, unit_hash
 

@@ -25,7 +25,6 @@ import math
 import os
 import sys
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +34,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from storage.atomic import atomic_path, write_atomic
 from tokenizer.shards import read_manifest
 from trainer.data import BatchLayout, SequenceSource, TrainBatches, eval_sequences
 from trainer.model import GPT, flops_per_token, preset_config
@@ -213,22 +213,6 @@ def mean_over_ranks(value: torch.Tensor, runtime: Runtime) -> float:
     return value.item()
 
 
-def atomic_save(obj: object, path: Path) -> None:
-    temporary = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
-        torch.save(obj, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(text: str, path: Path) -> None:
-    temporary = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def save_checkpoint(train_dir: Path, step: int, model: GPT, optimizer: torch.optim.Optimizer,
                     data_state: dict, config: TrainConfig) -> Path:
     """ckpt-<step>.pt (step = optimizer steps done), then `latest` pointing at it."""
@@ -236,9 +220,10 @@ def save_checkpoint(train_dir: Path, step: int, model: GPT, optimizer: torch.opt
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state()
-    atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step, "data": data_state,
-                 "rng": rng, "config": asdict(config), "model_config": asdict(model.config)}, path)
-    atomic_write_text(path.name + "\n", train_dir / LATEST)
+    with atomic_path(path) as temporary:
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step, "data": data_state,
+                    "rng": rng, "config": asdict(config), "model_config": asdict(model.config)}, temporary)
+    write_atomic(train_dir / LATEST, [(path.name + "\n").encode("utf-8")])
     return path
 
 
@@ -354,7 +339,8 @@ def _train(config: TrainConfig, runtime: Runtime) -> dict:
     log_path = train_dir / LOG
     start_step = restore(train_dir, config, model, optimizer, batches, runtime.device)
     if runtime.is_main:
-        atomic_write_text(log_lines_up_to(log_path, start_step), log_path)  # a fresh run starts an empty log
+        # a fresh run starts an empty log
+        write_atomic(log_path, [log_lines_up_to(log_path, start_step).encode("utf-8")])
 
     n_params = model.num_params()
     flops_per_step = flops_per_token(model_config, n_params, config.seq_len) * layout.global_batch * config.seq_len

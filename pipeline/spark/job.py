@@ -13,20 +13,23 @@ import sys
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark import SparkConf, TaskContext
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
+from pyspark.sql.types import BooleanType, StructField, StructType
 
 from dedup.decisions import DECISION_SCHEMA, REASON_DUPLICATE_ID
-from dedup.spark_dedup import decision_summary_frame, dedup_frame
-from pipeline.config import Config, config_hash
+from pipeline.config import Config
 from pipeline.corpus import (
     CORPUS, DECISIONS, DEDUP, EXTRACTED, INDEX, REJECTED, STATS, commit_unit, extract_unit, has_dedup, output_schema,
-    part_name, summarize,
+    part_name, repeated_across_inputs, summarize,
 )
 from pipeline.outputs import OutputDir
-from pipeline.stats import write_stats
+from pipeline.spark.dedup import decision_summary_frame, dedup_frame
+from pipeline.spark.stats import write_stats
+from pipeline.toml_config import config_hash
 
 MANIFEST_SCHEMA = "warc_path string, manifest string"
 # Fault injection for the reliability tests: with this variable set in the executors' environment
@@ -116,11 +119,34 @@ def part_column(warc_path: F.Column) -> F.Column:
     return F.concat(F.lit("part-"), F.substring(F.sha1(warc_path.cast("binary")), 1, 16))
 
 
+def _with_repeat(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    repeats = repeated_across_inputs(table.column("id").to_pylist(), table.column("warc_path").to_pylist())
+    yield from table.append_column("repeat", pa.array(repeats, pa.bool_())).to_batches()
+
+
+def flag_repeats(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Batches of one partition sorted by id -> the same rows with `repeat`, the rule applied to whole id groups:
+    each batch is flagged up to its last id, whose rows may go on in the next batch and wait for it."""
+    carry: pa.Table | None = None
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        if carry is not None:
+            table = pa.concat_tables([carry, table])
+        if table.num_rows == 0:
+            continue
+        cut = pc.index(table.column("id"), table.column("id")[-1]).as_py()  # where the last id's group starts
+        if cut:
+            yield from _with_repeat(table.slice(0, cut))
+        carry = table.slice(cut)
+    if carry is not None and carry.num_rows:
+        yield from _with_repeat(carry)
+
+
 def mark_repeated_across_inputs_frame(rows: DataFrame) -> DataFrame:
-    """Participating rows with `repeat` true where a lower input path has the same id (as
-    `pipeline.corpus.mark_repeated_across_inputs`)."""
-    first_path = F.min("warc_path").over(Window.partitionBy("id"))
-    return rows.withColumn("repeat", F.col("warc_path") != first_path)
+    """Participating rows with `repeat` (`pipeline.corpus.repeated_across_inputs`, the rule the pyarrow path
+    uses): partitioned and sorted by id, so every row of an id reaches the same call."""
+    schema = StructType(rows.schema.fields + [StructField("repeat", BooleanType())])
+    return rows.repartition("id").sortWithinPartitions("id").mapInArrow(flag_repeats, schema)
 
 
 def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: Config) -> dict[str, Any]:

@@ -3,7 +3,7 @@
     timeout_seconds: float = bounded(10.0, gt=0, le=3600)
     min_score: dict[str, float] = bounded(default_factory=lambda: {"default": 0.65}, ge=0, le=1)
 
-`pipeline.config._build` reads the bounds from the field's metadata and checks every value it loads from
+`pipeline.toml_config` reads the bounds from the field's metadata and checks every value it loads from
 TOML or `--set` (each item of a tuple, each value of a table), so a bad setting is a `config error` naming
 the key before any engine starts. Every float is also required to be finite there (no NaN, no inf),
 whether or not its field declares a range. A leaf module: the config dataclasses of filters/, dedup/,

@@ -1,7 +1,7 @@
 """A corpus of bad table inputs (JSON Lines, JSON arrays, Parquet), one file per kind of fault, each with the
-outcome the corpus job must give: the sibling of tests/faults.py (the WARC corpus).
+outcome the corpus job must give: the sibling of testkit/faults.py (the WARC corpus).
 
-`TABLE_FAULTS` lists them; `write_table_fault(fault, folder)` writes one file; `python -m tests.table_faults
+`TABLE_FAULTS` lists them; `write_table_fault(fault, folder)` writes one file; `python -m testkit.table_faults
 OUTDIR` writes them all and OUTDIR/expected.json. Expectations are declared here by construction,
 independently of the reader: every row of a file in order as (id, drop_reason) (None = kept; `{path}` in
 an id stands for the input path, as in the synthetic `<{path}#3>`), exact column values where they matter

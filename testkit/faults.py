@@ -1,7 +1,7 @@
 """A corpus of bad inputs, one WARC file per kind of fault, each with the outcome the corpus job must give.
 
 `FAULTS` lists them; `write_fault(fault, folder)` writes one file (streamed: the 50 MB payload is never
-held in memory); `python -m tests.faults OUTDIR` writes them all and OUTDIR/expected.json. The expected
+held in memory); `python -m testkit.faults OUTDIR` writes them all and OUTDIR/expected.json. The expected
 outcomes are declared here by construction, independently of the reader: which records each file holds
 (by WARC type, "unreadable" for a record the reader cannot parse), which rows they become (URL and drop
 reason, None = kept), exact column values where they matter, and the file-level error that puts the file
@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 import brotli
 
-from pipeline.warc_writer import gzip_member, http_response, record_id_for, warcinfo_record
+from testkit.warc_writer import gzip_member, http_response, record_id_for, warcinfo_record
 
 DATE = "2026-03-01T00:00:00Z"
 CRAWL = "CC-MAIN-2026-10"

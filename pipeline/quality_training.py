@@ -10,10 +10,8 @@ Steps, each a plain function so tests and benchmarks can call them one by one:
      `text` column (rows with a non-null `drop_reason` are skipped, so a run_stages `documents.parquet`
      gives only its kept rows), .txt (a whole file, blank-line-separated blocks or lines per document),
      or a directory: a build_corpus output (its `corpus/` parts) or any folder of such files;
-  2. normalize (`normalize_text`): lowercase, punctuation split off words, whitespace collapsed, newlines
-     removed (fastText predicts one line at a time). Splitting punctuation makes "end." and "end ." (the
-     tokenized form of WikiText) the same tokens, so the classifier cannot learn a tokenization artifact
-     of one source instead of its quality;
+  2. normalize (`filters.quality_model.normalize_text`, the form the `quality` stage scores): lowercase,
+     punctuation split off words, whitespace collapsed, newlines removed;
   3. drop empty and duplicate texts, and texts that appear in both classes (their label is ambiguous);
   4. balanced sampling (`sample_balanced`): the same number of documents per class, at most
      `max_docs_per_class`, chosen by a seeded hash of the text, so the sample does not depend on the
@@ -33,7 +31,9 @@ Steps, each a plain function so tests and benchmarks can call them one by one:
   7. metrics on the held-out set: precision / recall / F1 of the positive class at probability 0.5 and
      ROC AUC (`roc_auc`: the Mann-Whitney rank statistic, ties counted as half), overall and per source.
 
-This module imports neither the pipeline nor an engine; fastText is imported when a model is trained.
+Writing: model.bin (model.ftz), training_config.json and metrics.json go through `storage.atomic` (fastText's
+`save_model` writes to the `atomic_path` temporary name), so a killed run leaves a previous complete file or a
+`*.tmp-*` one, never half a model. fastText is imported when a model is trained.
 """
 from __future__ import annotations
 
@@ -51,11 +51,13 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-from pipeline.bounds import bounded
+
+from contract.bounds import bounded
+from filters.quality_model import NORMALIZATIONS, label_probabilities, normalize_text
+from storage.atomic import TEMPORARY_MARK, atomic_path, write_atomic
 
 LABEL_PREFIX = "__label__"
 TXT_UNITS = ("file", "paragraph", "line")
-NORMALIZATIONS = ("classifier", "newlines")
 LOSSES = ("softmax", "hs", "ova")
 SOURCE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet", ".txt")
 
@@ -134,7 +136,7 @@ def source_files(path: str) -> list[str]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
         found += [os.path.join(folder, name) for name in files
-                  if name.endswith(SOURCE_SUFFIXES) and not name.startswith(("_", ".")) and ".tmp-" not in name]
+                  if name.endswith(SOURCE_SUFFIXES) and not name.startswith(("_", ".")) and TEMPORARY_MARK not in name]
     if not found:
         raise FileNotFoundError(f"no {'/'.join(SOURCE_SUFFIXES)} files under {root}")
     return sorted(found)
@@ -196,31 +198,6 @@ def read_file_texts(path: str, txt_unit: str = "paragraph") -> Iterator[str]:
 def read_texts(source: str, txt_unit: str = "paragraph") -> list[str]:
     """Raw documents of a source (file or directory), in sorted-file order."""
     return [text for path in source_files(source) for text in read_file_texts(path, txt_unit)]
-
-
-# ----------------------------------------------------------------------------------------- normalizing
-
-# Scripts written without spaces (Han, Kana, Thai, Lao, Khmer, Myanmar): one token per character, so that
-# unigrams and the word bigrams become character unigrams and bigrams instead of one token per sentence.
-_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
-# A token is a run of word characters (outside those scripts), one punctuation/symbol character, or one
-# character of those scripts. findall + join is ~3x faster than padding punctuation with re.sub.
-_TOKEN = re.compile(rf"[^\W{_UNSPACED}]+|[^\w\s]|[{_UNSPACED}]")
-
-
-def normalize_text(text: str | None, normalization: str = "classifier") -> str:
-    """The one line fastText sees, in training and in scoring.
-
-    "classifier": lowercase, punctuation and unspaced-script characters as separate tokens, whitespace
-    (newlines included) collapsed to one space. "newlines": newlines become spaces, nothing else (what
-    DCLM's scorer does, for external models trained on raw text).
-    """
-    text = text or ""
-    if normalization == "newlines":
-        return text.replace("\n", " ")
-    if normalization != "classifier":
-        raise ValueError(f"normalization: expected one of {NORMALIZATIONS}, got {normalization!r}")
-    return " ".join(_TOKEN.findall(text.lower()))
 
 
 # ------------------------------------------------------------------------------- sampling and splitting
@@ -317,7 +294,7 @@ def check_finite(model: Any) -> None:
     for name, matrix in (("input", model.get_input_matrix()), ("output", model.get_output_matrix())):
         if not np.isfinite(matrix).all():
             raise RuntimeError(f"fastText training produced non-finite {name} weights; lower train_quality.lr "
-                               f"or check the fastText build (see filters/quality_training.py)")
+                               f"or check the fastText build (see pipeline/quality_training.py)")
 
 
 def train_fasttext(train: Sequence[Example], config: TrainQualityConfig, workdir: str) -> Any:
@@ -340,15 +317,6 @@ def train_fasttext(train: Sequence[Example], config: TrainQualityConfig, workdir
             raise RuntimeError(f"fastText training failed ({error}); lower train_quality.lr ({config.lr})") from error
     check_finite(model)
     return model
-
-
-def label_probabilities(model: Any, texts: Sequence[str], label: str) -> np.ndarray:
-    """P(label) for each one-line text, from one batched `predict(k=-1)` call (every label's probability)."""
-    if not texts:
-        return np.zeros(0, dtype=np.float32)
-    labels, probs = model.predict(list(texts), k=-1)
-    return np.array([dict(zip(names, values)).get(label, 0.0) for names, values in zip(labels, probs)],
-                    dtype=np.float32)
 
 
 def roc_auc(positive_scores: Sequence[float], negative_scores: Sequence[float]) -> float:
@@ -439,13 +407,9 @@ def train_quality_classifier(positive_paths: Sequence[str], negative_paths: Sequ
 
 
 def _save_model(model: Any, path: str) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}"
-    model.save_model(temporary)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        model.save_model(temporary)
 
 
 def _write_json(path: str, value: Any) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(value, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    write_atomic(path, [(json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")])

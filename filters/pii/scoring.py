@@ -1,27 +1,19 @@
-"""What the PII stage counts as PII: the candidate patterns, scorers and validators behind its presidio
-recognizers (filters/pii.py wraps them in presidio classes and builds the engine), and the pre-check.
+"""How a PII candidate scores in its context: the candidate patterns of phone, card and SSN numbers and
+their scores (presidio's threshold then decides), with the look-alikes each one rejects.
 
-- EMAIL_ADDRESS (EmailAddressRecognizer): presidio's regex; the domain must end in a public suffix
-  (tldextract's bundled list, nothing fetched).
-- PHONE_NUMBER (PhoneNumberRecognizer, phone_score): phone-shaped digit groups, scored by shape, phone
-  words before or near them and validity in `phone_regions` (python-phonenumbers, as presidio).
-- IP_ADDRESS (IpAddressRecognizer): presidio's IPv4/IPv6 patterns and `ipaddress` validation.
-- CREDIT_CARD (CreditCardNumberRecognizer, card_score): 12-19 digits in any grouping (spaces, dashes,
-  dots, none) and Luhn; an issuer prefix at its standard length, or a card word nearby.
-- IBAN_CODE (IbanCodeRecognizer): presidio's IBAN recognizer (country format, mod 97), any letter case.
-- US_SSN (UsSsnNumberRecognizer, ssn_score): AAA-GG-SSSS under the SSA's rules; with spaces, dots or no
-  separator only with "SSN" nearby.
-Phone and card numbers written in other scripts' digits (Bengali, Arabic-Indic, fullwidth, ...) are read
-as ASCII digits, character for character.
+filters/pii/presidio_engine.py wraps each (candidate, scorer) pair in a presidio recognizer and reads other
+scripts' digits (Bengali, Arabic-Indic, fullwidth, ...) as ASCII digits before a scorer sees the text; the
+checks of a number on its own (Luhn, ISBN, SSA rules, issuer tables) are filters/pii/validators.py's. No
+presidio here: the scorers are plain functions of (text, match) that tests and benchmarks call directly.
+
+- PHONE_NUMBER (phone_score): phone-shaped digit groups, scored by shape, phone words before or near them
+  and validity in `phone_regions` (python-phonenumbers, as presidio).
+- CREDIT_CARD (card_score): 12-19 digits in any grouping (spaces, dashes, dots, none) and Luhn; an issuer
+  prefix at its standard length, or a card word nearby.
+- US_SSN (ssn_score): AAA-GG-SSSS under the SSA's rules; with spaces, dots or no separator only with "SSN"
+  nearby.
 
 Decisions on look-alikes (tests/test_pii.py pins each one):
-- IPs that identify no one are left alone and not counted (`keep_private_ips`, default true): private
-  (10.x, 172.16-31.x, 192.168.x, fc00::/7), shared (100.64/10), loopback, link-local, unspecified,
-  multicast, and the documentation/benchmark ranges (192.0.2.x, 198.51.100.x, 203.0.113.x, 198.18/15,
-  2001:db8::/32), which are examples by definition (RFC texts and tutorials are full of them). A private
-  address names a machine inside some local network, which is not personal data.
-- A dotted quad is an IP unless a version word precedes it ("version", "ver", "v", "release", "build",
-  "firmware", "rev", "update") or it is part of a longer dotted number (OIDs, "1.2.3.4.5").
 - Phone numbers need 7-15 digits (6 in three groups right after a phone word: Luxembourg's "72 04 53").
   Dates (2024-05-06, 06.05.2024, 05/06/2024, 12 07 2005), year ranges (1914-1918), SSN- and IP-shaped
   numbers, US ZIP+4 codes after a state, ISBNs ("ISBN" before them, or the ISBN-13 / hyphenated ISBN-10
@@ -36,14 +28,13 @@ Decisions on look-alikes (tests/test_pii.py pins each one):
   a card word nearby ("card", "debit", "charged", "billing", "expires", "CVV", ...). A number right after
   an identifier word ("order", "invoice", "tracking", "reference", "ISBN", ...) is not a card, nor one that
   fails Luhn.
-- SSNs: area 000/666/9xx, group 00, serial 0000, one repeated digit and the published samples
-  (078-05-1120, 219-09-9999) are not SSNs.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Iterable
+
+from filters.pii.validators import card_issuer, isbn10_valid, isbn13_valid, luhn_valid, ssn_valid
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -68,30 +59,6 @@ def _preceding_words(text: str, start: int, n_chars: int = 24) -> str:
     """The lower-cased text just before `start` on the same line (for negative context)."""
     left = text[max(0, start - n_chars):start]
     return left[left.rfind("\n") + 1:].lower()
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check of card numbers."""
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        d = ord(char) - 48
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def isbn10_valid(chars: str) -> bool:
-    if len(chars) != 10 or not chars[:9].isdigit() or not (chars[9].isdigit() or chars[9] in "Xx"):
-        return False
-    total = sum((10 - i) * int(c) for i, c in enumerate(chars[:9])) + (10 if chars[9] in "Xx" else int(chars[9]))
-    return total % 11 == 0
-
-
-def isbn13_valid(digits: str) -> bool:
-    if len(digits) != 13 or not digits.isdigit() or digits[:3] not in ("978", "979"):
-        return False
-    return sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(digits)) % 10 == 0
 
 
 # ------------------------------------------------------------------------------------ phone numbers
@@ -270,38 +237,6 @@ _CARD_CONTEXT = re.compile(
 _CARD_NEGATIVE = _negative_before(_ID_WORDS)
 
 
-def card_issuer(digits: str) -> tuple[str, frozenset[int], frozenset[int]] | None:
-    """(issuer, standard lengths, rare lengths) for a card number's prefix, or None (no issuer known).
-
-    Prefix ranges from the ISO/IEC 7812 issuer tables (Wikipedia "Payment card number"). A number with an
-    issuer at a standard length is a card without context; anything else Luhn-valid needs a card word
-    (card_score): legacy and private-label prefixes (15-digit JCB 2131/1800, 35xx outside 3528-3589, store
-    and national cards) are not listed here, and the rare lengths (13-digit Visa, 12-15 digit Maestro)
-    collide with barcodes and IDs.
-    """
-    p2, p3, p4 = int(digits[:2]), int(digits[:3]), int(digits[:4])
-    any_16_19 = frozenset(range(16, 20))
-    if digits[0] == "4":
-        return "visa", frozenset({16, 19}), frozenset({13})
-    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
-        return "mastercard", frozenset({16}), frozenset()
-    if p2 in (34, 37):
-        return "amex", frozenset({15}), frozenset()
-    if 2200 <= p4 <= 2204:
-        return "mir", any_16_19, frozenset()
-    if 3528 <= p4 <= 3589:
-        return "jcb", any_16_19, frozenset()
-    if p2 in (36, 38, 39) or 300 <= p3 <= 305:
-        return "diners", frozenset({14, 16, 17, 18, 19}), frozenset()
-    if p2 == 62:
-        return "unionpay", any_16_19, frozenset()
-    if p4 == 6011 or p2 == 65 or 644 <= p3 <= 649:
-        return "discover", any_16_19, frozenset()
-    if p2 == 50 or 56 <= p2 <= 69:
-        return "maestro", any_16_19, frozenset(range(12, 16))
-    return None
-
-
 def card_score(text: str, match: re.Match[str]) -> float:
     """Score of one CARD_CANDIDATE match; 0.0 unless Luhn-valid with 12-19 digits.
 
@@ -331,15 +266,6 @@ SSN_CANDIDATE = re.compile(r"(?<![\w.+\-/])(?<!\d,)(\d{3})([- .]?)(\d{2})\2(\d{4
 _SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|ssns|ss#|social\s+security|social\s+sec|ssa|ssid|taxpayer|tin)\b")
 
 
-def ssn_valid(area: str, group: str, serial: str) -> bool:
-    """SSA rules: area not 000, 666 or 9xx (ITINs); group not 00; serial not 0000; not one repeated digit,
-    not a published sample (078-05-1120 from the Woolworth wallet card, 219-09-9999 from an SSA ad)."""
-    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
-        return False
-    digits = area + group + serial
-    return len(set(digits)) > 1 and digits not in ("123456789", "078051120", "219099999")
-
-
 def ssn_score(text: str, match: re.Match[str]) -> float:
     """Score of one SSN_CANDIDATE match: AAA-GG-SSSS 0.6, with spaces or dots 0.2, bare 9 digits 0.1;
     +0.4 with "SSN" or "social security" nearby; 0.0 when the SSA never issues the number."""
@@ -349,81 +275,3 @@ def ssn_score(text: str, match: re.Match[str]) -> float:
     score = {"-": 0.6, "": 0.1}.get(separator, 0.2)
     return score + (0.4 if _near(text, *match.span(), _SSN_CONTEXT) else 0.0)
 
-
-# ------------------------------------------------------------------------------------------------ IPs
-
-# Addresses that identify no one (kept with `keep_private_ips`): private, shared (CGNAT), loopback,
-# link-local, unspecified, multicast and broadcast addresses name a machine inside some local network;
-# the documentation and benchmarking ranges (RFC 5737, 3849, 2544) are examples by definition.
-PRIVATE_IP_NETWORKS: tuple[str, ...] = (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.168.0.0/16", "224.0.0.0/4", "255.255.255.255/32",
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15",
-    "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32",
-)
-_PRIVATE_NETWORKS = tuple(ipaddress.ip_network(network) for network in PRIVATE_IP_NETWORKS)
-_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:version|ver|release|build|firmware|rev|revision|update)\W{0,3}|\bv)$")
-
-
-def is_private_ip(address: str) -> bool:
-    """Whether `address` (IPv4, IPv6, IPv4-mapped IPv6, optionally with /prefix) is in PRIVATE_IP_NETWORKS."""
-    ip = ipaddress.ip_interface(address).ip
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == network.version and ip in network for network in _PRIVATE_NETWORKS)
-
-
-def ip_look_alike(text: str, start: int, end: int) -> bool:
-    """Whether the IP-shaped text[start:end] is part of a longer dotted number or follows a version word."""
-    if start >= 2 and text[start - 1] == "." and text[start - 2].isdigit():
-        return True  # the tail of a longer dotted number
-    if end + 1 < len(text) and text[end] == "." and text[end + 1].isdigit():
-        return True  # the head of a longer dotted number (OIDs, "1.2.3.4.5")
-    return _VERSION_BEFORE.search(text[max(0, start - 16):start]) is not None
-
-
-# ----------------------------------------------------------------------------------------- pre-check
-
-# What every candidate of an entity contains, as regex branches that start with '@', ':' or a digit (the
-# scan skips other characters quickly). A run of 6+ digits with at most two separator characters between
-# them is in every phone number (7+ digits), card, SSN and IBAN; the greedy {5,} makes one match per run.
-_PRECHECK_PARTS: dict[str, tuple[str, ...]] = {
-    "EMAIL_ADDRESS": (r"@(?<=\w@)\w",),
-    "PHONE_NUMBER": (r"\d(?:[ ().\-/]{0,2}\d){5,}",),
-    "CREDIT_CARD": (r"\d(?:[ ().\-/]{0,2}\d){5,}",),
-    "US_SSN": (r"\d(?:[ ().\-/]{0,2}\d){5,}",),
-    "IBAN_CODE": (r"\d(?:[ ().\-/]{0,2}\d){5,}",),
-    "IP_ADDRESS": (r"\d\.\d{1,3}\.\d{1,3}\.\d", r":(?::|(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"),
-}
-# Characters of text kept on each side of a pre-check match: more than any entity extends beyond the
-# match it contains (an email local part: <= 64; IBAN, IPv6: < 50) plus the context a recognizer looks at
-# (48 before, 24 after).
-WINDOW_MARGIN = 128
-WINDOW_SEPARATOR = "\n\n"  # no candidate spans a line break, and context stops at a blank line
-
-
-def precheck_pattern(entities: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex that matches in every text that may hold one of `entities`: each entity's candidate
-    contains a match. None when there is no such regex (an NER entity: names need no digits)."""
-    parts: list[str] = []
-    for entity in entities:
-        if entity not in _PRECHECK_PARTS:
-            return None
-        parts.extend(part for part in _PRECHECK_PARTS[entity] if part not in parts)
-    return re.compile("|".join(parts)) if parts else None
-
-
-def precheck_windows(text: str, precheck: re.Pattern[str]) -> list[tuple[int, int]]:
-    """(start, end) of the merged windows of WINDOW_MARGIN chars around every pre-check match.
-
-    Every candidate of a configured entity contains a match, so it lies inside a window with its context;
-    a window edge is at least WINDOW_MARGIN chars from any match and so never cuts a candidate.
-    """
-    windows: list[list[int]] = []
-    for match in precheck.finditer(text):
-        start, end = max(0, match.start() - WINDOW_MARGIN), min(len(text), match.end() + WINDOW_MARGIN)
-        if windows and start <= windows[-1][1]:
-            windows[-1][1] = end
-        else:
-            windows.append([start, end])
-    return [(start, end) for start, end in windows]

@@ -1,4 +1,4 @@
-"""Small corpora for the tokenizer tests and benchmarks: the demo's article texts (12 languages, from
+"""Small corpora for the tokenizer and trainer tests and benchmarks: the demo's article texts (12 languages, from
 sample_data/texts) plus documents that break naive tokenizers, written as `part-*.parquet` files with the
 corpus columns.
 """

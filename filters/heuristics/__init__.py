@@ -1,0 +1,1 @@
+"""The `heuristics` stage (`filters.heuristics.stage`) and its rule families, one module each."""
