@@ -18,6 +18,7 @@ STAGE_PATHS = (
     "filters.heuristics.stage:HeuristicsStage",
     "filters.quality:QualityStage",
     "filters.pii.stage:PiiStage",
+    "filters.encoding:EncodingStage",
 )
 
 
