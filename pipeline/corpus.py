@@ -101,6 +101,13 @@ def build_stages(config: Config) -> tuple[list[DocumentStage], list[DocumentStag
     return _STAGES[key]
 
 
+def adopt_stages(config: Config, stages: tuple[list[DocumentStage], list[DocumentStage]]) -> None:
+    """Use stages built in another process (the driver's, shipped with a task) for `config` in this one, so what
+    a stage builds from data at construction (decontam's n-gram set) reaches each worker with the task instead
+    of being rebuilt there from files the worker may not be able to read."""
+    _STAGES.setdefault(config_hash(config), stages)
+
+
 def output_schema(config: Config) -> pa.Schema:
     """Core and extraction columns, then each stage's signals in the configured order."""
     before, after = build_stages(config)

@@ -19,6 +19,8 @@ STAGE_PATHS = (
     "filters.quality:QualityStage",
     "filters.pii.stage:PiiStage",
     "filters.encoding:EncodingStage",
+    "filters.perplexity:PerplexityStage",
+    "filters.decontam:DecontamStage",
 )
 
 

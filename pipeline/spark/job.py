@@ -23,7 +23,8 @@ from pyspark.sql.types import BooleanType, StructField, StructType
 from dedup.decisions import DECISION_SCHEMA, REASON_DUPLICATE_ID
 from pipeline.config import Config
 from pipeline.corpus import (
-    CORPUS, DECISIONS, DEDUP, EXTRACTED, INDEX, REJECTED, STATS, commit_unit, extract_unit, has_dedup, output_schema,
+    CORPUS, DECISIONS, DEDUP, EXTRACTED, INDEX, REJECTED, STATS, adopt_stages, build_stages, commit_unit, extract_unit,
+    has_dedup, output_schema,
     part_name, repeated_across_inputs, summarize,
 )
 from pipeline.outputs import OutputDir
@@ -179,13 +180,25 @@ def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: C
 def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Config) -> dict[str, Any]:
     """Extract (resumable per input) -> dedup (global) -> commit -> stats; returns the summary written to
     stats/summary.json."""
-    output_schema(config)  # builds the stages here, so a missing model or list fails before any task
+    # The stages are built here, so a missing model or list fails before any task, and they travel with the
+    # tasks (PySpark broadcasts a pickled task over 1 MB: pyspark/core/rdd.py `_prepare_for_python_RDD`); models
+    # stay out of the pickles and load on the workers.
+    stages = build_stages(config)
     out = OutputDir(output)
     out.claim(config, (EXTRACTED,) + ((DEDUP,) if has_dedup(config) else ()) + (CORPUS, REJECTED, STATS))
-    manifests = map_inputs(spark, inputs, lambda path: extract_unit(out, path, config))
+
+    def extract(path: str) -> dict[str, Any]:
+        adopt_stages(config, stages)
+        return extract_unit(out, path, config)
+
+    def commit(path: str) -> dict[str, Any]:
+        adopt_stages(config, stages)
+        return commit_unit(out, path, config) or {}
+
+    manifests = map_inputs(spark, inputs, extract)
     if has_dedup(config):
         dedup_step(spark, out, inputs, config)
-    map_inputs(spark, inputs, lambda path: commit_unit(out, path, config) or {})
+    map_inputs(spark, inputs, commit)
     # Every unit and the global step are done and the stats are written after this point: a `.tmp-` file in any
     # folder is what a killed run left (a kill while the stats were written leaves one in stats/).
     out.remove_temporaries((EXTRACTED, DEDUP, CORPUS, REJECTED, STATS))
