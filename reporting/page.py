@@ -15,7 +15,8 @@ from pipeline.stats.tables import TABLE_SCHEMAS
 from reporting.assets import SCRIPT, STYLE
 from reporting.markup import csp_hash, script_json
 from reporting.sections import (
-    keyed_section, section_clusters, section_funnel, section_pii, section_reasons, section_rules, section_samples,
+    keyed_section, section_benchmarks, section_clusters, section_funnel, section_perplexity, section_pii,
+    section_reasons, section_rules, section_samples,
     section_signals, section_summary, section_tokens, section_whatif,
 )
 from reporting.svg import CURVE
@@ -41,7 +42,8 @@ def render(summary: dict[str, Any], tables: dict[str, pa.Table], bars: dict[str,
         keyed_section("languages", "Languages", tables["languages"].to_pylist(), "lang"),
         keyed_section("crawls", "Crawls", tables["crawls"].to_pylist(), "crawl"),
         keyed_section("domains", "Top domains", tables["domains"].to_pylist(), "domain"),
-        section_signals(summary, tables, bars, rules), section_whatif(whatifs), section_clusters(summary, tables),
+        section_signals(summary, tables, bars, rules), section_whatif(whatifs), section_perplexity(tables),
+        section_benchmarks(tables), section_clusters(summary, tables),
         section_pii(tables), section_tokens(summary, tables), section_samples(summary, tables, rules),
     ]
     return (

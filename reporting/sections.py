@@ -67,6 +67,36 @@ def section_rules(rules: list[tuple[str, Rule]], summary: dict[str, Any]) -> str
             + html_table(["reason", "what it means", "drops when", "documents"], rows, left=3))
 
 
+def section_benchmarks(tables: dict[str, pa.Table]) -> str:
+    """Documents the decontam stage matched, per benchmark (a document that holds two counts for both)."""
+    rows = tables["benchmarks"].to_pylist()
+    if not rows:
+        return ""
+    return ('<h2 id="benchmarks">Benchmark text found (decontam)</h2>'
+            + html_table(["benchmark", "documents", "kept (cut)", "dropped"],
+                         [(r["benchmark"], fmt_count(r["documents"]), fmt_count(r["kept_documents"]),
+                           fmt_count(r["dropped_documents"])) for r in rows]))
+
+
+def section_perplexity(tables: dict[str, pa.Table]) -> str:
+    """Each language's perplexity buckets (their shares of the language's scored documents) and its
+    perplexity quantiles, kept and dropped (histograms per language: signal "perplexity@<lang>")."""
+    buckets = tables["perplexity_buckets"].to_pylist()
+    if not buckets:
+        return ""
+    scored = {}
+    for r in buckets:
+        scored[r["lang"]] = scored.get(r["lang"], 0) + r["documents"]
+    share_rows = [(r["lang"], r["bucket"], fmt_count(r["documents"]), percent(r["documents"], scored[r["lang"]]),
+                   fmt_count(r["kept_documents"])) for r in buckets]
+    quantiles = [r for r in tables["quantiles"].to_pylist() if r["signal"].startswith("perplexity@")]
+    quantile_table = html_table(["language", "population", "documents"] + QUANTILE_NAMES,
+                                [(r["signal"].split("@", 1)[1], r["population"], fmt_count(r["documents"]),
+                                  *(fmt_value(r[name]) for name in QUANTILE_NAMES)) for r in quantiles], left=2)
+    return ('<h2 id="perplexity">Perplexity by language</h2>'
+            + html_table(["language", "bucket", "documents", "share", "kept"], share_rows, left=2) + quantile_table)
+
+
 def keyed_section(anchor: str, title: str, rows: list[dict[str, Any]], column: str) -> str:
     chart = bar_chart([(key_label(r[column]), (r["kept_documents"], r["dropped_documents"])) for r in rows],
                       (KEPT_COLOR, DROPPED_COLOR))

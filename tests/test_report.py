@@ -287,6 +287,45 @@ def test_dedup_columns_give_cluster_tables(tmp_path):
     assert inspect_stats.main([str(tmp_path)]) == 0
 
 
+def test_benchmark_hits_and_perplexity_per_language_are_counted_and_shown(tmp_path):
+    """A run_stages-style output with decontam's and perplexity's columns; every expectation counted by hand."""
+    from filters.decontam import DecontamStage
+    from filters.perplexity import PerplexityStage
+
+    config = load_config(None, ["pipeline.stages=['extract']"])
+    schema = document_schema(list(EXTRACT_FIELDS) + list(DecontamStage.fields) + list(PerplexityStage.fields)
+                             + [pa.field("lang", pa.string())])
+    docs = [  # (id, lang, perplexity, bucket, benchmarks, drop_reason)
+        ("a", "en", 80.0, "head", None, None), ("b", "en", 150.0, "middle", "HumanEval", None),
+        ("c", "en", 900.0, "tail", "HumanEval,MMLU", "decontam:ngram_overlap"), ("d", "de", 40.0, "head", None, None),
+        ("e", "de", 70.0, "head", "MMLU", "decontam:ngram_overlap"), ("f", "fr", None, None, None, None),
+    ]
+    table = pa.Table.from_pylist([{"id": i, "text": i * 10, "drop_reason": r, "lang": lang, "perplexity": ppl,
+                                   "perplexity_bucket": bucket, "decontam_benchmarks": names}
+                                  for i, lang, ppl, bucket, names, r in docs], schema=schema)
+    out = OutputDir(str(tmp_path))
+    out.claim(config, ())
+    with out.parquet_writer("documents.parquet", schema) as writer:
+        writer.write_table(table)
+    write_stats_local(out, config, "h")
+    tables = read_stats_tables(out)
+    counts = ["documents", "kept_documents", "dropped_documents"]
+    assert [[r["benchmark"]] + [r[c] for c in counts] for r in tables["benchmarks"].to_pylist()] == [
+        ["HumanEval", 2, 1, 1], ["MMLU", 2, 0, 2]]
+    assert [[r["lang"], r["bucket"]] + [r[c] for c in counts] for r in tables["perplexity_buckets"].to_pylist()] == [
+        ["de", "head", 2, 1, 1], ["en", "head", 1, 1, 0], ["en", "middle", 1, 1, 0], ["en", "tail", 1, 0, 1]]
+    quantiles = {(r["signal"], r["population"]): r for r in tables["quantiles"].to_pylist()}
+    assert (quantiles[("perplexity@en", "all")]["documents"], quantiles[("perplexity@en", "kept")]["max"]) == (3, 150.0)
+    assert (quantiles[("perplexity@de", "dropped")]["min"], quantiles[("perplexity@de", "all")]["stage"]) == (
+        70.0, "perplexity")
+    assert ("perplexity@fr", "all") not in quantiles  # no perplexity for a language without a model
+    page = Path(write_report(str(tmp_path))).read_text(encoding="utf-8")
+    assert [row[:2] for row in table_rows_after(page, "benchmarks")] == [["HumanEval", "2"], ["MMLU", "2"]]
+    assert [row[:4] for row in table_rows_after(page, "perplexity")] == [
+        ["de", "head", "2", "100.0%"], ["en", "head", "1", "33.3%"], ["en", "middle", "1", "33.3%"],
+        ["en", "tail", "1", "33.3%"]]
+
+
 def test_whatif_counts_equal_a_brute_force_count_at_every_threshold():
     """Values exactly on a threshold, just around it, missing, and dropped before or after the rule."""
     import operator

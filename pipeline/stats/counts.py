@@ -35,6 +35,9 @@ PARTIAL_SCHEMA = pa.schema([
     pa.field("value_max", pa.float64()),
 ])
 MERGE_KEYS = ("metric", "drop_reason", "key", "bin")
+# Signals whose scale depends on the language (a perplexity is under each language's own model): also
+# histogrammed per language, as signal "<name>@<lang>".
+PER_LANGUAGE_SIGNALS = ("perplexity",)
 # Metrics whose keys grow with the corpus: only the top k keys are collected, by documents or by bin.
 TOP_K: dict[str, tuple[int, str]] = {"domain": (TOP_DOMAINS, "documents"), "cluster": (LARGEST_CLUSTERS, "bin")}
 
@@ -80,6 +83,28 @@ def domains(table: pa.Table) -> pa.Array:
                     pa.string())
 
 
+def benchmark_counts(table: pa.Table, reason: pa.ChunkedArray, chars: pa.Array) -> pa.Table:
+    """Documents (and characters) per benchmark the decontam stage matched in them: `decontam_benchmarks` holds
+    the matched names, comma-joined; a document counts once for each."""
+    names = pc.split_pattern(pc.cast(table["decontam_benchmarks"], pa.string()).combine_chunks(), ",")
+    parents = pc.list_parent_indices(names)
+    rows = pa.table({"drop_reason": pc.take(reason, parents), "key": pc.list_flatten(names),
+                     "bin": pa.array(np.zeros(len(parents), dtype=np.int64)), "chars": pc.take(chars, parents)})
+    return _counted("benchmark", rows)
+
+
+def per_language_signal_counts(table: pa.Table, reason: pa.ChunkedArray, name: str) -> list[pa.Table]:
+    """Histograms of a signal whose scale depends on the language (a perplexity under each language's own
+    model), one per language that has a value (a language without a model has none): signal "<name>@<lang>"."""
+    langs = _column(table, "lang", pa.string())
+    parts = []
+    for lang in sorted(pc.unique(pc.drop_null(langs.filter(pc.is_valid(table[name])))).to_pylist()):
+        rows = pc.fill_null(pc.equal(langs, lang), False)
+        one = pa.table({f"{name}@{lang}": table[name].filter(rows)})
+        parts.append(_signal_counts(one, reason.filter(rows), f"{name}@{lang}"))
+    return parts
+
+
 def partial_counts(batch: pa.RecordBatch | pa.Table, signals: Sequence[str]) -> pa.Table:
     """Additive counts of one batch of output rows (PARTIAL_SCHEMA); merge any number with `merge_partials`."""
     table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
@@ -100,6 +125,15 @@ def partial_counts(batch: pa.RecordBatch | pa.Table, signals: Sequence[str]) -> 
         _counted("domain", by(hosts)),
     ]
     parts += [_signal_counts(table, reason, name) for name in signals if name in table.column_names]
+    for name in PER_LANGUAGE_SIGNALS:
+        if name in table.column_names:
+            parts += per_language_signal_counts(table, reason, name)
+    if "decontam_benchmarks" in table.column_names:
+        parts.append(benchmark_counts(table, reason, chars))
+    if "perplexity_bucket" in table.column_names:
+        bucket = _column(table, "perplexity_bucket", pa.string())
+        key = pc.binary_join_element_wise(pc.fill_null(_column(table, "lang", pa.string()), "(none)"), bucket, "/")
+        parts.append(_counted("perplexity_bucket", by(key).filter(pc.is_valid(bucket))))
     if "dup_cluster_size" in table.column_names and "dup_cluster" in table.column_names:
         sizes = pc.cast(table["dup_cluster_size"], pa.int64())
         sized = pc.is_valid(sizes)

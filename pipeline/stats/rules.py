@@ -28,7 +28,9 @@ def signal_columns(schema: pa.Schema) -> list[str]:
 
 
 def signal_stage(column: str) -> str:
-    """The stage whose `fields` declare a column ("" if none does); PII columns depend on the entities."""
+    """The stage whose `fields` declare a column ("" if none does); PII columns depend on the entities; a
+    per-language histogram "<column>@<lang>" is its column's."""
+    column = column.split("@", 1)[0]
     if column in {f.name for f in EXTRACT_FIELDS}:
         return "extract"
     for name, cls in STAGE_CLASSES.items():

@@ -17,7 +17,7 @@ from pipeline.stats.counts import LARGEST_CLUSTERS, SAMPLE_SCHEMA, top_order, pi
 from pipeline.stats.grid import EDGES, GRID_DESCRIPTION, MISSING, signal_histograms
 from pipeline.stats.rules import reason_stage, signal_stage, stage_order
 
-STATS_FORMAT = "corpus-stats v2"  # v2: histograms.parquet has one row group per signal
+STATS_FORMAT = "corpus-stats v3"  # v2: histograms.parquet has one row group per signal; v3: benchmarks, buckets
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 _COUNT = pa.int64()
 FUNNEL_SCHEMA = pa.schema([("stage", pa.string())] + [(f"{what}_{way}", _COUNT) for what in ("documents", "chars")
@@ -44,6 +44,8 @@ TABLE_SCHEMAS = {
     "languages": pa.schema([("lang", pa.string())] + KEYED_COUNTS),
     "crawls": pa.schema([("crawl", pa.string())] + KEYED_COUNTS),
     "domains": pa.schema([("domain", pa.string())] + KEYED_COUNTS),
+    "benchmarks": pa.schema([("benchmark", pa.string())] + KEYED_COUNTS),
+    "perplexity_buckets": pa.schema([("lang", pa.string()), ("bucket", pa.string())] + KEYED_COUNTS),
     "histograms": HISTOGRAMS_SCHEMA, "quantiles": QUANTILES_SCHEMA, "clusters": CLUSTERS_SCHEMA,
     "largest_clusters": LARGEST_CLUSTERS_SCHEMA, "pii": PII_SCHEMA, "samples": SAMPLE_SCHEMA, "tokens": TOKENS_SCHEMA,
 }
@@ -89,6 +91,16 @@ def _keyed_rows(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
         entry["kept_chars"] += (row["total"] or 0) if kept else 0
     ordered = sorted(totals, key=lambda key: top_order(key, totals[key]["documents"], 0, "documents"))
     return [{name: key} | totals[key] for key in ordered]
+
+
+def bucket_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Perplexity buckets per language (keys "<lang>/<bucket>"), by language, then head, middle, tail."""
+    order = {"head": 0, "middle": 1, "tail": 2}
+    split = []
+    for row in _keyed_rows(rows, "key"):
+        lang, bucket = row.pop("key").split("/", 1)
+        split.append({"lang": lang, "bucket": bucket} | row)
+    return sorted(split, key=lambda row: (row["lang"], order.get(row["bucket"], 3), row["bucket"]))
 
 
 def quantile_row(position: np.ndarray, documents: np.ndarray, value_min: np.ndarray,
@@ -221,6 +233,8 @@ def stats_tables(merged: pa.Table, candidates: Iterable[dict[str, Any]],
         "languages": _keyed_rows(by_metric.get("lang", []), "lang"),
         "crawls": _keyed_rows(by_metric.get("crawl", []), "crawl"),
         "domains": _keyed_rows(by_metric.get("domain", []), "domain"),
+        "benchmarks": _keyed_rows(by_metric.get("benchmark", []), "benchmark"),
+        "perplexity_buckets": bucket_rows(by_metric.get("perplexity_bucket", [])),
         "histograms": histograms,
         "quantiles": quantile_rows(histograms),
         "clusters": cluster_rows(by_metric),
@@ -247,6 +261,8 @@ def stats_tables(merged: pa.Table, candidates: Iterable[dict[str, Any]],
         "dropped_by_stage": {s: sum(outcomes[r][0] for r in reasons if reason_stage(r) == s) for s in stages},
         "languages": tables["languages"],
         "crawls": tables["crawls"],
+        "benchmarks": tables["benchmarks"],
+        "perplexity_buckets": tables["perplexity_buckets"],
         "signals": [{"column": name, "stage": signal_stage(name), "type": kind} for name, kind in facts.signal_types.items()],
         "pii": tables["pii"],
         "clusters": None if not clusters else {
