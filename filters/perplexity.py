@@ -23,15 +23,22 @@ language not in it uses its "default" entry; an empty table, the default, only a
 Models: `<lang>.arpa` or `<lang>.bin` (KenLM binary), as written by `jobs/train_perplexity_model.py` or by
 lmplz + build_binary; loaded with the `kenlm` module of the `ufal-kenlm` wheel, lazily, once per worker.
 Not in the default stages: add "perplexity" to `pipeline.stages` after langid.
+
+`backend = "gpt"` scores with the bundled GPT instead (`gpt_checkpoint`: a `trainer.train` checkpoint or
+output folder; `gpt_tokenizer`: the tokenizer.json its shards were made with): one model for every language, so
+every document with text gets a perplexity (exp of its mean token NLL, trainer/score.py) and no bucket. The
+scorer needs torch and the model code, which live with the trainer: it is loaded by name on first use, in the
+worker (`GPT_SCORER`), so this module, like every filter, imports nothing of the project but the contract.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import pyarrow as pa
 
@@ -56,13 +63,26 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han: o
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
 
 
+BACKENDS = ("kenlm", "gpt")
+GPT_SCORER = "trainer.score:GptScorer"  # loaded by name: it needs torch and trainer/ (see the docstring)
+
+
 @dataclass(frozen=True)
 class PerplexityConfig:
     """Settings of the `perplexity` stage."""
 
-    model_dir: str | None = None  # <lang>.arpa / <lang>.bin per language, and cutoffs.json
+    model_dir: str | None = None  # <lang>.arpa / <lang>.bin per language, and cutoffs.json (backend "kenlm")
     # drop above this perplexity, per language with a "default"; empty (the default): annotate only
     max_perplexity: dict[str, float] = bounded(default_factory=dict, gt=0)
+    backend: str = "kenlm"  # "kenlm" (cc_net) or "gpt" (the bundled GPT, trainer/score.py)
+    gpt_checkpoint: str | None = None  # backend "gpt": a trainer.train ckpt-N.pt, or its output folder
+    gpt_tokenizer: str | None = None  # backend "gpt": the tokenizer.json the model's shards were made with
+    gpt_device: str = "auto"  # backend "gpt": "auto" (cuda when there is one), "cpu", "cuda", "cuda:1", ...
+    gpt_batch_windows: int = bounded(16, ge=1, le=4096)  # windows per forward pass on a GPU
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
 
 
 def normalize_line(line: str) -> str:
@@ -148,6 +168,13 @@ class PerplexityStage(DocumentStage):
 
     def __init__(self, config: PerplexityConfig | None = None) -> None:
         self.config = config if config is not None else PerplexityConfig()
+        if self.config.backend == "gpt":
+            for key in ("gpt_checkpoint", "gpt_tokenizer"):
+                path = getattr(self.config, key)
+                if path is None or not os.path.exists(path):
+                    raise ValueError(f"perplexity.backend = 'gpt' needs perplexity.{key}: {path!r} does not exist")
+            self.models, self.cutoffs = {}, {}
+            return
         if self.config.model_dir is None:
             raise ValueError("perplexity stage: no models configured; set perplexity.model_dir to a folder of "
                              "<lang>.arpa/.bin models (e.g. written by jobs/train_perplexity_model.py)")
@@ -164,7 +191,25 @@ class PerplexityStage(DocumentStage):
             loaded[lang] = load_kenlm(self.models[lang])
         return loaded[lang]
 
+    def scorer(self) -> Any:
+        """The GPT scorer (backend "gpt"), built once per process on first use (kept out of pickles)."""
+        scorer = self.__dict__.get("_loaded_scorer")
+        if scorer is None:
+            module, _, name = GPT_SCORER.partition(":")
+            config = self.config
+            scorer = self._loaded_scorer = getattr(importlib.import_module(module), name)(
+                config.gpt_checkpoint, config.gpt_tokenizer, config.gpt_device, config.gpt_batch_windows)
+        return scorer
+
+    def measure_many(self, docs: Sequence[Document]) -> list[dict[str, Any]]:
+        if self.config.backend != "gpt":
+            return [self.measure(doc) for doc in docs]
+        values = self.scorer().perplexities([doc.get("text") or "" for doc in docs])
+        return [{"perplexity": value, "perplexity_bucket": None} for value in values]
+
     def measure(self, doc: Document) -> dict[str, Any]:
+        if self.config.backend == "gpt":
+            return self.measure_many([doc])[0]
         lang = doc.get("lang")
         model = self.model(lang)
         if model is None:
