@@ -321,6 +321,8 @@ def test_benchmark_hits_and_perplexity_per_language_are_counted_and_shown(tmp_pa
     assert ("perplexity@fr", "all") not in quantiles  # no perplexity for a language without a model
     page = Path(write_report(str(tmp_path))).read_text(encoding="utf-8")
     assert [row[:2] for row in table_rows_after(page, "benchmarks")] == [["HumanEval", "2"], ["MMLU", "2"]]
+    signals = page[page.index('<h2 id="signals">'):page.index('<h2 id="whatif">')]
+    assert signals.index("perplexity@de") < signals.index("perplexity@en") and "perplexity@fr" not in signals
     assert [row[:4] for row in table_rows_after(page, "perplexity")] == [
         ["de", "head", "2", "100.0%"], ["en", "head", "1", "33.3%"], ["en", "middle", "1", "33.3%"],
         ["en", "tail", "1", "33.3%"]]
