@@ -125,7 +125,8 @@ def section_signals(summary: dict[str, Any], tables: dict[str, pa.Table], bars: 
             parts.append(f"<h3>{esc(stage or 'other')}</h3>")
         parts.append(signal_figure(name, bars[name], quantiles, rules))
         # per-language histograms of a signal whose scale depends on the language (pipeline.stats.counts)
-        parts += [signal_figure(each, bars[each], quantiles, rules) for each in sorted(bars) if each.startswith(f"{name}@")]
+        parts += [signal_figure(each, bars[each], quantiles, rules) for each in sorted(bars)
+                  if each.startswith(f"{name}@")]
     return "".join(parts)
 
 
