@@ -5,7 +5,7 @@ Local Ray by default, `--address HOST:PORT` (or `auto`) for a cluster, whose wor
 --output at the same paths (a shared filesystem); the project's packages are shipped with the job
 (runtime_env py_modules), so the nodes need only the dependencies. Reads the `[tokenize]` section
 (tokenizer/config.py); writes {train,val}-NNNNN.bin/.idx/.docs.parquet and manifest.json (design:
-tokenizer/encode.py).
+tokenizer/encode.py); `--set tokenize.output_format=megatron` writes Megatron-LM's indexed dataset.
 Rerunning the same command after a crash redoes only the parts and shards that are not complete.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for split, row in manifest["splits"].items():
         print(f"{split}: {row['shards']} shards, {row['documents']} documents, {row['tokens']} tokens "
-              f"({manifest['dtype']})")
+              f"({manifest['format']['name']}, {manifest['dtype']})")
     print(f"Wrote {args.output}/manifest.json")
     return 0
 

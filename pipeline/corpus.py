@@ -22,9 +22,9 @@ from dedup.decisions import DECISION_SCHEMA, DEDUP_FIELDS, DEDUP_STAGE, REASON_D
 from dedup.local import apply_decisions, dedup_table
 from pipeline.cascade import cascade_for
 from pipeline.config import Config
-from pipeline.extract import (CORRUPT_RECORD, DUPLICATE_RECORD_ID, EXTRACT_FIELDS, crawl_from_path, crawl_of,
-                              response_document, sandbox_for)
-from pipeline.inputs import TABLE_SUFFIXES, open_input  # the one list of input kinds
+from pipeline.extract import (CORRUPT_RECORD, DUPLICATE_RECORD_ID, EXTRACT_FIELDS, conversion_document,
+                              crawl_from_path, crawl_of, response_document, sandbox_for)
+from pipeline.inputs import TABLE_SUFFIXES, is_wet, open_input  # the one list of input kinds
 from pipeline.outputs import OutputDir
 from pipeline.registry import STAGE_CLASSES
 from pipeline.schema import document_schema
@@ -39,6 +39,7 @@ from pipeline.warc import WarcFileError, WarcRecord, iter_records
 EXTRACTED, DEDUP, CORPUS, REJECTED, STATS = "extracted", "dedup", "corpus", "rejected", "stats"
 DECISIONS, INDEX = f"{DEDUP}/decisions", f"{DEDUP}/index"
 DOCUMENT_RECORD_TYPES = ("response", "unreadable")  # records that become rows; all others are counted
+WET_DOCUMENT_RECORD_TYPES = ("conversion", "unreadable")  # the same in a WET file (pipeline.inputs.is_wet)
 # What a commit task finishes and writes at a time: its memory is one such slice (plus dedup's decisions for
 # the part) whatever the part's size, and each slice's id lookup into the decisions is one hash build.
 COMMIT_BATCH_ROWS = 8192  # (measured: 256 MB peak over a 700 MB part of 2.3 KB rows; 802 MB at 65,536 rows)
@@ -133,14 +134,22 @@ def _unreadable_row(record: WarcRecord, warc_path: str) -> dict[str, Any]:
     }
 
 
+def document_record_types(path: str) -> tuple[str, ...]:
+    """The record types that become rows in this input: conversions in a WET file, responses in a WARC."""
+    return WET_DOCUMENT_RECORD_TYPES if is_wet(path) else DOCUMENT_RECORD_TYPES
+
+
 def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dict[str, Any]]:
     """Rows for a WARC file's response and unreadable records; other record types are only counted.
 
     With `extract.cascade` on, the cheap-first cascade (pipeline/cascade.py) drops some pages before trafilatura.
+    A WET file's rows are its conversion records' texts instead (`conversion_document`: no extraction, no
+    cascade), and its response records, if any, are only counted.
     """
     crawl = crawl_from_path(warc_path)
-    sandbox = sandbox_for(config.extract)
-    prefilter = cascade_for(config, build_stages(config)[0])
+    wet = is_wet(warc_path)
+    sandbox = None if wet else sandbox_for(config.extract)
+    prefilter = None if wet else cascade_for(config, build_stages(config)[0])
     try:
         with open_input(warc_path) as stream:
             for record in iter_records(stream, config.extract.max_payload_bytes):
@@ -151,7 +160,9 @@ def warc_rows(warc_path: str, config: Config, tally: InputTally) -> Iterator[dic
                 tally.records_by_type[record.record_type] += 1
                 if record.record_type == "warcinfo":
                     crawl = crawl_of(record.block) or crawl
-                elif record.record_type == "response":
+                elif wet and record.record_type == "conversion":
+                    yield conversion_document(record, warc_path, crawl, config.extract.max_payload_bytes)
+                elif not wet and record.record_type == "response":
                     yield response_document(record, warc_path, crawl, config.extract, sandbox, prefilter)
     except (WarcFileError, OSError) as error:
         tally.error = f"{type(error).__name__}: {error}"
@@ -326,7 +337,8 @@ def summarize(manifests: list[dict[str, Any]], counts: Iterable[tuple[str, str |
         path = manifest["warc_path"]
         by_type = Counter(manifest["records_by_type"])
         records_by_type.update(by_type)
-        non_document = sum(n for kind, n in by_type.items() if kind not in DOCUMENT_RECORD_TYPES + ("document",))
+        document_types = document_record_types(path) + ("document",)
+        non_document = sum(n for kind, n in by_type.items() if kind not in document_types)
         if manifest["records_read"] != non_document + kept_by_path[path] + dropped_by_path[path]:
             broken.append(f"{path}: records_read={manifest['records_read']} != non_document={non_document} "
                           f"+ kept={kept_by_path[path]} + dropped={dropped_by_path[path]}")

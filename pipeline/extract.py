@@ -1,4 +1,5 @@
 """Extraction: WARC records -> Documents with main text (trafilatura), every failure a named reason.
+A WET file's conversion records are already text: `conversion_document` makes their rows without extraction.
 
 trafilatura runs in a child process (`ExtractorSandbox`): a page that loops, recurses or allocates
 without bound is cut off after `timeout_seconds` of the child's CPU time (`extract:timeout`) or by a
@@ -59,6 +60,8 @@ WARC_RULES = (
     Rule("payload_too_large", "a payload over extract.max_payload_bytes (never held in memory)"),
     Rule("non_200_status", "an HTTP status other than 200 (redirects, errors)"),
     Rule("duplicate_record_id", "the record id of an earlier record of the same input"),
+    Rule("no_refers_to", "a WET conversion record without WARC-Refers-To (no response id to key it by)"),
+    Rule("not_utf8", "a WET conversion record whose text is not valid UTF-8"),
 )
 EXTRACT_RULES = (
     Rule("not_html", "a media type other than extract.html_content_types (PDF, images, JSON)"),
@@ -67,8 +70,9 @@ EXTRACT_RULES = (
     Rule("wall_timeout", "extraction took longer than extract.wall_timeout_seconds of wall time"),
     Rule("failed", "the extraction process failed (a crash, or out of memory)"),
 )
-CORRUPT_RECORD, TRUNCATED_RECORD, PAYLOAD_TOO_LARGE, NON_200_STATUS, DUPLICATE_RECORD_ID = (
-    f"{WARC}:{rule.name}" for rule in WARC_RULES)
+(CORRUPT_RECORD, TRUNCATED_RECORD, PAYLOAD_TOO_LARGE, NON_200_STATUS, DUPLICATE_RECORD_ID, NO_REFERS_TO,
+ NOT_UTF8) = (f"{WARC}:{rule.name}" for rule in WARC_RULES)
+NO_TEXT = f"{EXTRACT}:no_text"
 
 
 @dataclass(frozen=True)
@@ -309,3 +313,39 @@ def response_document(
     if rule is not None:
         return doc | {"drop_reason": f"{EXTRACT}:{rule}"}
     return doc | {"text": text}
+
+
+def conversion_document(record: WarcRecord, warc_path: str, crawl: str | None, max_payload_bytes: int) -> dict[str, Any]:
+    """A Document row for a WET `conversion` record: its block is already the page's text, so nothing is
+    extracted. The id is WARC-Refers-To, the response record the text came from, so WET and WARC runs key
+    (dedup, join) the same page by the same id; without it the row keeps the record's own id and is dropped
+    (`warc:no_refers_to`), since it could never join. Text that is not UTF-8 (Common Crawl writes UTF-8) is
+    `warc:not_utf8`, not silently repaired; whitespace-only text is `extract:no_text`, as for a page
+    trafilatura finds nothing in.
+    """
+    headers = record.headers
+    refers_to = headers.get("warc-refers-to") or None
+    doc: dict[str, Any] = {
+        "id": refers_to or headers.get("warc-record-id") or f"<{warc_path}#{record.offset}>",
+        "url": headers.get("warc-target-uri", "").strip("<>") or None,
+        "crawl": crawl,
+        "warc_path": warc_path,
+        "warc_offset": record.offset,
+        "fetch_time": headers.get("warc-date"),
+        "content_type": media_type(headers.get("content-type"))[0],
+        "payload_bytes": record.block_bytes,
+        "drop_reason": None,
+    }
+    if record.error == "too_large" or record.block_bytes > max_payload_bytes:
+        return doc | {"drop_reason": PAYLOAD_TOO_LARGE}
+    if record.error == "truncated":
+        return doc | {"drop_reason": TRUNCATED_RECORD}
+    if refers_to is None:
+        return doc | {"drop_reason": NO_REFERS_TO}
+    try:
+        text = record.block.decode("utf-8")
+    except UnicodeDecodeError:
+        return doc | {"drop_reason": NOT_UTF8}
+    if not text.strip():
+        return doc | {"drop_reason": NO_TEXT}
+    return doc | {"text": text, "charset": "utf-8"}

@@ -84,6 +84,11 @@ def local_uri(path: str) -> str:
     return "file://" + quote(os.path.abspath(path), safe="/")
 
 
+def is_wet(path: str) -> bool:
+    """A Common Crawl WET file: its `conversion` records (the pages' text) are the documents."""
+    return path.endswith(WET_SUFFIXES)
+
+
 def open_input(path: str) -> BinaryIO:
     """A binary stream of the raw bytes (no decompression by file extension)."""
     if not is_uri(path):

@@ -74,3 +74,14 @@ def write_warc(path: str | Path, records: Iterable[bytes], compress: bool = True
         for record in records:
             out.write(gzip_member(record) if compress else record)
     return path
+
+
+def conversion_record(
+    text: bytes, *, record_id: str, date: str, target_uri: str, refers_to: str | None,
+    content_type: str = "text/plain",
+) -> bytes:
+    """A Common Crawl WET `conversion` record: the page's text, pointing at its response by WARC-Refers-To
+    (None leaves the header out)."""
+    extra = [("WARC-Refers-To", refers_to)] if refers_to is not None else []
+    return warc_record("conversion", text, record_id=record_id, date=date, target_uri=target_uri,
+                       content_type=content_type, extra_headers=extra)

@@ -19,6 +19,7 @@ SEPARATOR_TOKEN = "<|endoftext|>"  # GPT-2's document separator; every shard doc
 PAD_TOKEN = "<|pad|>"
 MAX_SHARD_TOKENS = 2**31 - 1  # header word [2] is an int32 (modded-nanogpt / llm.c layout)
 MAX_VOCAB_SIZE = 1 << 20  # far above any LLM vocabulary (Llama 3: 128,256; Gemma: 256,000)
+OUTPUT_FORMATS = ("nanogpt", "megatron")  # tokenizer/shards.py, tokenizer/megatron.py
 MAX_COPIES = 100  # a sampling weight is the expected copies of a document: 100 passes is already absurd
 
 
@@ -76,6 +77,8 @@ class TokenizeConfig:
     source_column: str = "crawl"
     seed: int = 0
     separator_token: str = SEPARATOR_TOKEN  # must be a special token of the tokenizer
+    # "nanogpt": modded-nanogpt/llm.c .bin + this project's .idx; "megatron": Megatron-LM IndexedDataset .bin/.idx
+    output_format: str = "nanogpt"
     # documents per encode_batch call (execution only: does not change the output)
     batch_rows: int = bounded(1024, ge=1, le=1 << 20)
     # Ray tasks at a time; 0 = as many as the Ray cluster has CPUs (execution only)
@@ -83,6 +86,8 @@ class TokenizeConfig:
 
     def __post_init__(self) -> None:
         check_bounds(self)
+        if self.output_format not in OUTPUT_FORMATS:
+            raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}, got {self.output_format!r}")
 
 
 # Fields that change how a job runs, never what it writes: left out of the hash that guards reruns, so a

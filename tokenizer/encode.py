@@ -16,7 +16,8 @@ Design (the output bytes never depend on scheduling or on the number of workers)
    shards of at most `shard_tokens` tokens (a longer document gets a shard of its own; documents are
    never split across shards). A shard is a list of segments (part, copy, row range).
 3. Pack, one unit of work per shard: concatenate the segments' token ranges and write
-   `{split}-NNNNN.bin/.idx` plus `{split}-NNNNN.docs.parquet` (id, part, row of every document: lineage
+   `{split}-NNNNN.bin/.idx` in `tokenize.output_format` (nanogpt: tokenizer/shards.py; megatron:
+   tokenizer/megatron.py, the same tokens with each separator moved to the end of its document) plus `{split}-NNNNN.docs.parquet` (id, part, row of every document: lineage
    back to warc_path + warc_offset), then a marker `_done/{split}-NNNNN.json` with the sha256 digests
    and the plan key. A shard whose marker has the same plan key and whose files still have the recorded
    digests is skipped.
@@ -51,7 +52,8 @@ from storage.parquet import write_parquet
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig, output_config, output_config_hash
 from tokenizer.corpus import (UNKNOWN_LANGUAGE, column_or_none, corpus_fingerprint, corpus_parts,
                               read_batches, unit_hash)
-from tokenizer.shards import (FORMAT_OF_DTYPE, ShardFormatError, ShardReader, open_shards,
+from tokenizer.megatron import manifest_format, megatron_dtype, open_megatron_shards, write_megatron_shard
+from tokenizer.shards import (FORMAT_OF_DTYPE, ShardFormatError, ShardInfo, ShardReader, open_shards,
                               read_manifest, sha256_file, token_dtype, write_shard)
 from tokenizer.train import for_encoding
 
@@ -72,6 +74,7 @@ class Settings:
     tokenizer_path: str
     tokenizer_sha256: str
     config: TokenizeConfig
+    vocab_size: int
 
 
 # ---- per-document decisions -------------------------------------------------------------------------
@@ -288,6 +291,15 @@ def plan_shards(output_dir: str, summaries: list[dict[str, Any]], shard_tokens: 
 
 # ---- 3. pack one shard --------------------------------------------------------------------------------
 
+def write_output_shard(path: Path, tokens: np.ndarray, starts: np.ndarray, separator: int,
+                       settings: Settings) -> ShardInfo:
+    """The writer of `tokenize.output_format`: the one step where the formats differ (plan, lineage,
+    markers and resume are shared). `tokens` are in the part caches' layout (separator first)."""
+    if settings.config.output_format == "megatron":
+        return write_megatron_shard(path, tokens, starts, separator, settings.vocab_size)
+    return write_shard(path, tokens, starts, separator)
+
+
 def _shard_paths(output_dir: str, name: str) -> dict[str, Path]:
     root = Path(output_dir)
     return {"bin": root / f"{name}.bin", "idx": root / f"{name}.idx", "docs": root / f"{name}.docs.parquet",
@@ -352,7 +364,7 @@ def pack_shard(plan_json: str, settings: Settings, identity_sha256: str) -> dict
     starts = np.concatenate([[0], np.cumsum(all_lengths)[:-1]])
     if len(tokens) != plan.tokens:
         raise ShardFormatError(f"{plan.name}: {len(tokens)=} != {plan.tokens=}")
-    info = write_shard(paths["bin"], tokens, starts, separator)
+    info = write_output_shard(paths["bin"], tokens, starts, separator, settings)
     sink = io.BytesIO()
     write_parquet(pa.table(lineage, schema=LINEAGE_SCHEMA), sink)
     docs_sha256 = write_atomic(paths["docs"], [sink.getvalue()])
@@ -380,8 +392,9 @@ def verify_manifest(output_dir: str | Path) -> dict[str, Any]:
     """The manifest, after checking every shard it lists (format, index, counts, sha256 digests)."""
     root = Path(output_dir)
     manifest = read_manifest(root)
+    opener = open_megatron_shards if manifest["format"].get("name") == "megatron" else open_shards
     for split in SPLITS:
-        open_shards(root, split, verify_sha256=True)
+        opener(root, split, verify_sha256=True)
     for entry in manifest["shards"]:
         if sha256_file(root / Path(entry["name"]).with_suffix(".docs.parquet")) != entry["docs_sha256"]:
             raise ShardFormatError(f"{entry['name']}: lineage file does not match docs_sha256")
@@ -423,7 +436,8 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
             if manifest.get("identity_sha256") == identity_sha256:
                 log(f"Up to date: {len(manifest['shards'])} shards verified against {root / MANIFEST_FILE}")
                 return manifest
-    settings = Settings(str(corpus_dir), str(root), str(tokenizer_path), tokenizer_sha256, config)
+    settings = Settings(str(corpus_dir), str(root), str(tokenizer_path), tokenizer_sha256, config,
+                        tokenizer.get_vocab_size())
     names = [part.name for part in parts]
     summaries = sorted(mapper(encode_part, names, {"settings": settings}), key=lambda s: s["part"])
     if [s["part"] for s in summaries] != names:
@@ -439,12 +453,18 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
     by_name = {entry["name"]: entry for entry in entries}
     shards = [{k: v for k, v in by_name[f"{plan.name}.bin"].items() if k != "plan_key"} for plan in plans]
     stats = _sum_stats(summaries)
-    magic, version = FORMAT_OF_DTYPE[dtype]
+    if config.output_format == "megatron":
+        dtype = megatron_dtype(tokenizer.get_vocab_size())
+        output_format = manifest_format(dtype)
+    else:
+        magic, version = FORMAT_OF_DTYPE[dtype]
+        output_format = {"name": "nanogpt", "magic": magic, "version": version,
+                         "bin": "modded-nanogpt/llm.c: 256 x int32 header (magic, version, tokens, documents, "
+                                "separator id), then the tokens",
+                         "idx": "TOKIDX v1: int64 token position of every document's separator",
+                         "docs": "parquet: id, part, row of every document"}
     manifest = {
-        "format": {"bin": "modded-nanogpt/llm.c: 256 x int32 header (magic, version, tokens, documents, "
-                          "separator id), then the tokens", "magic": magic, "version": version,
-                   "idx": "TOKIDX v1: int64 token position of every document's separator",
-                   "docs": "parquet: id, part, row of every document"},
+        "format": output_format,
         "dtype": dtype.name,
         "tokenizer": {"path": str(tokenizer_path), "sha256": tokenizer_sha256,
                       "vocab_size": tokenizer.get_vocab_size(), "separator_token": config.separator_token,

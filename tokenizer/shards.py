@@ -85,6 +85,20 @@ def shard_header(n_tokens: int, n_documents: int, separator_id: int, dtype: np.d
     return header
 
 
+def check_documents(name: str, tokens: np.ndarray, starts: np.ndarray, separator_id: int) -> None:
+    """Refuses an empty shard and tokens that are not documents each starting with `separator_id` at `starts`."""
+    n_tokens, n_documents = len(tokens), len(starts)
+    if n_documents == 0 or n_tokens > MAX_TOKENS:
+        raise ShardFormatError(f"{name}: {n_documents=} must be > 0 and {n_tokens=} <= {MAX_TOKENS}")
+    if starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= n_tokens:
+        raise ShardFormatError(f"{name}: document starts must rise from 0 below {n_tokens=}")
+    if np.any(tokens[starts] != separator_id):
+        raise ShardFormatError(f"{name}: a document does not start with {separator_id=}")
+    if np.count_nonzero(tokens == separator_id) != n_documents:
+        raise ShardFormatError(f"{name}: {separator_id=} occurs inside a document "
+                               f"({np.count_nonzero(tokens == separator_id)=} != {n_documents=})")
+
+
 def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separator_id: int) -> ShardInfo:
     """Write `tokens` (uint16 or uint32, documents each starting with `separator_id` at `starts`) to
     `path` (.bin) and its .idx, atomically. Refuses an empty shard and tokens that break the layout."""
@@ -93,16 +107,8 @@ def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separa
     if dtype not in FORMAT_OF_DTYPE:
         raise ShardFormatError(f"{path.name}: tokens must be uint16 or uint32, got {tokens.dtype}")
     starts = np.asarray(starts, dtype="<i8")
+    check_documents(path.name, tokens, starts, separator_id)
     n_tokens, n_documents = len(tokens), len(starts)
-    if n_documents == 0 or n_tokens > MAX_TOKENS:
-        raise ShardFormatError(f"{path.name}: {n_documents=} must be > 0 and {n_tokens=} <= {MAX_TOKENS}")
-    if starts[0] != 0 or np.any(np.diff(starts) <= 0) or starts[-1] >= n_tokens:
-        raise ShardFormatError(f"{path.name}: document starts must rise from 0 below {n_tokens=}")
-    if np.any(tokens[starts] != separator_id):
-        raise ShardFormatError(f"{path.name}: a document does not start with {separator_id=}")
-    if np.count_nonzero(tokens == separator_id) != n_documents:
-        raise ShardFormatError(f"{path.name}: {separator_id=} occurs inside a document "
-                               f"({np.count_nonzero(tokens == separator_id)=} != {n_documents=})")
     header = shard_header(n_tokens, n_documents, separator_id, dtype)
     idx_header = IDX_HEADER.pack(IDX_MAGIC, IDX_VERSION, dtype.itemsize, n_documents, n_tokens)
     idx_sha256 = write_atomic(idx_path(path), [idx_header, starts.tobytes()])
@@ -191,8 +197,11 @@ def read_manifest(directory: str | Path) -> dict:
 def open_shards(directory: str | Path, split: str, verify_sha256: bool = False) -> list[ShardReader]:
     """Readers for the shards of `split` in manifest order; each is checked against its manifest entry
     (token and document counts always, sha256 digests of .bin and .idx when `verify_sha256`)."""
+    manifest = read_manifest(directory)
+    if (name := manifest["format"].get("name", "nanogpt")) != "nanogpt":
+        raise ShardFormatError(f"{directory}: holds {name} shards, not nanogpt ones (tokenize.output_format)")
     readers = []
-    for entry in read_manifest(directory)["shards"]:
+    for entry in manifest["shards"]:
         if entry["split"] != split:
             continue
         digests = (entry["sha256"], entry["idx_sha256"]) if verify_sha256 else (None, None)
