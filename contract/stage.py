@@ -158,6 +158,9 @@ class DocumentStage(ABC):
 
     name: ClassVar[str] = ""
     fields: ClassVar[tuple[pa.Field, ...]] = ()
+    # signals whose scale depends on the language (a perplexity under each language's own model): the
+    # statistics also histogram them per language
+    per_language_fields: ClassVar[tuple[str, ...]] = ()
     config_class: ClassVar[type | None] = None  # the frozen dataclass of the stage's config section
     config: Any
 
@@ -201,8 +204,10 @@ class DocumentStage(ABC):
     def precheck(self, page: Page, settings: PrecheckSettings) -> tuple[dict[str, Any], str | None]:
         """(signals, drop reason or None) for a page before extraction. A drop the stage's own rules would
         take on the same measurement is "<stage>:<rule>" (as the URL filter's); one decided on fast text is
-        "cascade:<rule>" (a rule of `precheck_rules`), since the stage's own measurement was never taken."""
-        raise NotImplementedError(f"stage {self.name!r} has no pre-check")
+        "cascade:<rule>" (a rule of `precheck_rules`), since the stage's own measurement was never taken.
+        A stage without a pre-check decides nothing here (the cascade asks only stages whose `precheck_reads`
+        names a part)."""
+        return {}, None
 
     def __getstate__(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if not key.startswith("_loaded")}

@@ -165,6 +165,7 @@ class PerplexityStage(DocumentStage):
     name = "perplexity"
     config_class = PerplexityConfig
     fields = (pa.field("perplexity", pa.float64()), pa.field("perplexity_bucket", pa.string()))
+    per_language_fields = ("perplexity",)
 
     def __init__(self, config: PerplexityConfig | None = None) -> None:
         self.config = config if config is not None else PerplexityConfig()

@@ -22,7 +22,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import brotli
 
@@ -426,17 +426,22 @@ def expectation(fault: Fault) -> dict[str, object]:
             "columns": fault.columns, "kept_text": fault.kept_text}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the fault corpus and its expected outcomes.")
+def corpus_main(argv: list[str] | None, what: str, faults: Sequence[Any], write: Callable[[Any, Path], Path],
+                expect: Callable[[Any], dict[str, object]]) -> int:
+    """The command line of a fault corpus: write every fault's file and expected.json into OUTDIR."""
+    parser = argparse.ArgumentParser(description=f"Write the {what} corpus and its expected outcomes.")
     parser.add_argument("outdir")
-    args = parser.parse_args(argv)
-    folder = Path(args.outdir)
+    folder = Path(parser.parse_args(argv).outdir)
     folder.mkdir(parents=True, exist_ok=True)
-    for fault in FAULTS:
-        write_fault(fault, folder)
-    (folder / "expected.json").write_text(json.dumps({f.name: expectation(f) for f in FAULTS}, indent=2) + "\n")
-    print(f"Wrote {len(FAULTS)} fault files and expected.json to {folder}")
+    for fault in faults:
+        write(fault, folder)
+    (folder / "expected.json").write_text(json.dumps({f.name: expect(f) for f in faults}, indent=2) + "\n")
+    print(f"Wrote {len(faults)} {what} files and expected.json to {folder}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return corpus_main(argv, "fault", FAULTS, write_fault, expectation)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ so that the line cap, 4 x 64 KiB + 1 MiB, is crossed by a 1.5 MiB line instead o
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import io
 import json
@@ -27,6 +26,8 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
+
+from testkit.faults import corpus_main
 
 MAX_TEXT_BYTES = 64 * 1024
 LINE_CAP_BYTES = 4 * MAX_TEXT_BYTES + (1 << 20)  # pipeline.tables.max_line_bytes, restated
@@ -347,16 +348,7 @@ def expectation(fault: TableFault) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the table fault corpus and its expected outcomes.")
-    parser.add_argument("outdir")
-    args = parser.parse_args(argv)
-    folder = Path(args.outdir)
-    folder.mkdir(parents=True, exist_ok=True)
-    for fault in TABLE_FAULTS:
-        write_table_fault(fault, folder)
-    (folder / "expected.json").write_text(json.dumps({f.name: expectation(f) for f in TABLE_FAULTS}, indent=2) + "\n")
-    print(f"Wrote {len(TABLE_FAULTS)} table fault files and expected.json to {folder}")
-    return 0
+    return corpus_main(argv, "table fault", TABLE_FAULTS, write_table_fault, expectation)
 
 
 if __name__ == "__main__":

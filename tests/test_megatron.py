@@ -10,38 +10,31 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from tokenizers import Tokenizer
 
 from jobs import tokenize_corpus as job
-from testkit.text_corpus import doc_id, sample_documents, write_corpus
+from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, documents_with, is_val, output_files,
+                                save_small_tokenizer, save_wide_tokenizer)
+from testkit.text_corpus import doc_id, write_corpus
 from tokenizer import encode
-from tokenizer.config import TokenizeConfig, TokenizeJobConfig, TokenizerConfig
+from tokenizer.config import TokenizeConfig, TokenizeJobConfig
 from tokenizer.encode import serial_map, tokenize_corpus, verify_manifest
 from tokenizer.megatron import megatron_dtype
 from tokenizer.shards import ShardFormatError, open_shards
-from tokenizer.train import train_tokenizer
 
 with warnings.catch_warnings():  # megatron.core warns that Transformer Engine and Apex are absent (CPU)
     warnings.simplefilter("ignore")
     from megatron.core.datasets.indexed_dataset import DType, IndexedDataset
 
-VAL_FRACTION = 0.2
-SHARD_TOKENS = 3000
 NANOGPT = TokenizeConfig(val_fraction=VAL_FRACTION, shard_tokens=SHARD_TOKENS, batch_rows=4)
 CONFIG = TokenizeJobConfig(TokenizeConfig(**{**NANOGPT.__dict__, "output_format": "megatron"}))
-LONG_TEXT = "A document longer than one shard. " * 1200
 
 
 @pytest.fixture(scope="module")
 def docs():
-    rows = sample_documents()
-    extra = [{"id": doc_id("long"), "text": LONG_TEXT, "lang": "en"}, {"id": doc_id("null"), "text": None, "lang": None},
-             {"id": doc_id("empty"), "text": "", "lang": "en"},
-             {"id": doc_id("separator"), "text": "a literal <|endoftext|> inside", "lang": "en"}]
-    for i, row in enumerate(extra):
-        row.update(url=f"https://site.example/extra{i}", crawl="CC-MAIN-2026-08", warc_path="x.warc.gz",
-                   warc_offset=i, drop_reason=None)
-    return rows + extra
+    return documents_with([{"id": "long", "text": LONG_TEXT, "lang": "en"}, {"id": "null", "text": None, "lang": None},
+                           {"id": "empty", "text": "", "lang": "en"},
+                           {"id": "separator", "text": "a literal <|endoftext|> inside", "lang": "en"}])
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +46,7 @@ def corpus(tmp_path_factory, docs):
 
 @pytest.fixture(scope="module")
 def tokenizer_path(tmp_path_factory, docs):
-    texts = [d["text"] for d in docs if d["text"]]
-    path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
-    train_tokenizer(texts, len(texts), TokenizerConfig(vocab_size=600)).save(str(path))
-    return path
+    return save_small_tokenizer(tmp_path_factory.mktemp("tok") / "tokenizer.json", docs)
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +54,6 @@ def reference(tmp_path_factory, corpus, tokenizer_path):
     out = tmp_path_factory.mktemp("megatron")
     manifest = tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, serial_map, log=lambda _: None)
     return out, manifest
-
-
-def is_val(identifier: str) -> bool:
-    """The split rule, computed here independently of tokenizer/."""
-    digest = hashlib.blake2b(f"val\x1f{identifier}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 < VAL_FRACTION
-
-
-def output_files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file() and not p.name.startswith("_")}
 
 
 def megatron_documents(out: Path, manifest: dict, split: str) -> list[tuple[str, list[int]]]:
@@ -174,15 +154,7 @@ def test_rerun_and_killed_run_give_identical_bytes(reference, corpus, tokenizer_
 def test_dtype_follows_megatron_and_large_vocabulary_gives_int32(corpus, docs, tmp_path):
     for vocab_size in (600, 65_499, 65_500, 65_536, 69_256):
         assert megatron_dtype(vocab_size) == np.dtype(DType.optimal_dtype(vocab_size))
-    # A byte-level tokenizer whose byte symbols sit above 65,535: every token of a document is > uint16.
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    vocab = {"<|endoftext|>": 0, "<|pad|>": 1} | {f"<unused{i}>": i for i in range(2, 69_000)}
-    vocab |= {symbol: 69_000 + i for i, symbol in enumerate(alphabet)}
-    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.add_special_tokens(["<|endoftext|>", "<|pad|>"])
-    tokenizer.save(str(tmp_path / "big.json"))
+    tokenizer = save_wide_tokenizer(tmp_path / "big.json")
     small = tmp_path / "small"
     rows = docs[:6] + docs[-8:]
     write_corpus(small, rows, parts=2)

@@ -13,31 +13,24 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from tokenizers import Tokenizer
 
 from jobs import tokenize_corpus as job
 from pipeline.outputs import RunMismatchError
-from testkit.text_corpus import doc_id, sample_documents, write_corpus
+from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, documents_with, is_val, output_files,
+                                save_small_tokenizer, save_wide_tokenizer)
+from testkit.text_corpus import write_corpus
 from tokenizer import encode
-from tokenizer.config import TokenizeConfig, TokenizeJobConfig, TokenizerConfig
+from tokenizer.config import TokenizeConfig, TokenizeJobConfig
 from tokenizer.encode import serial_map, tokenize_corpus
 from tokenizer.shards import ShardFormatError, open_shards
-from tokenizer.train import train_tokenizer
 
-VAL_FRACTION = 0.2
-SHARD_TOKENS = 3000
 CONFIG = TokenizeJobConfig(TokenizeConfig(val_fraction=VAL_FRACTION, shard_tokens=SHARD_TOKENS, batch_rows=4))
-LONG_TEXT = "A document longer than one shard. " * 1200
 
 
 @pytest.fixture(scope="module")
 def docs():
-    rows = sample_documents()
-    extra = [{"id": doc_id("long"), "text": LONG_TEXT, "lang": "en"}, {"id": doc_id("null"), "text": None, "lang": None}]
-    for i, row in enumerate(extra):
-        row.update(url=f"https://site.example/extra{i}", crawl="CC-MAIN-2026-08", warc_path="x.warc.gz",
-                   warc_offset=i, drop_reason=None)
-    return rows + extra
+    return documents_with([{"id": "long", "text": LONG_TEXT, "lang": "en"}, {"id": "null", "text": None, "lang": None}])
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +42,7 @@ def corpus(tmp_path_factory, docs):
 
 @pytest.fixture(scope="module")
 def tokenizer_path(tmp_path_factory, docs):
-    texts = [d["text"] for d in docs if d["text"]]
-    path = tmp_path_factory.mktemp("tok") / "tokenizer.json"
-    train_tokenizer(texts, len(texts), TokenizerConfig(vocab_size=600)).save(str(path))
-    return path
+    return save_small_tokenizer(tmp_path_factory.mktemp("tok") / "tokenizer.json", docs)
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +51,6 @@ def reference(tmp_path_factory, corpus, tokenizer_path):
     out = tmp_path_factory.mktemp("reference")
     manifest = tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, serial_map, log=lambda _: None)
     return out, manifest
-
-
-def is_val(identifier: str) -> bool:
-    """The split rule, computed here independently of tokenizer/."""
-    digest = hashlib.blake2b(f"val\x1f{identifier}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 < VAL_FRACTION
-
-
-def output_files(directory: Path) -> dict[str, bytes]:
-    """Every output file (not the `_` bookkeeping, whose _config.toml names the worker count)."""
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file() and not p.name.startswith("_")}
 
 
 def read_documents(directory: Path, split: str) -> list[tuple[str, str, int, list[int]]]:
@@ -259,15 +238,7 @@ def test_sampling_weights_drop_keep_and_repeat_by_hash(docs, corpus, tokenizer_p
 
 
 def test_large_vocabulary_gives_uint32_shards(corpus, docs, tmp_path):
-    # A byte-level tokenizer whose byte symbols sit above 65,535: every token of a document is > uint16.
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    vocab = {"<|endoftext|>": 0, "<|pad|>": 1} | {f"<unused{i}>": i for i in range(2, 69_000)}
-    vocab |= {symbol: 69_000 + i for i, symbol in enumerate(alphabet)}
-    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[]))
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.add_special_tokens(["<|endoftext|>", "<|pad|>"])
-    tokenizer.save(str(tmp_path / "big.json"))
+    tokenizer = save_wide_tokenizer(tmp_path / "big.json")
     small = tmp_path / "small"
     write_corpus(small, docs[:6] + docs[-8:], parts=2)
     out = tmp_path / "out"

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from filters.url import url_host
+from pipeline.registry import STAGE_CLASSES
 from pipeline.schema import CORE_NAMES
 from pipeline.stats.grid import positions
 
@@ -35,9 +36,9 @@ PARTIAL_SCHEMA = pa.schema([
     pa.field("value_max", pa.float64()),
 ])
 MERGE_KEYS = ("metric", "drop_reason", "key", "bin")
-# Signals whose scale depends on the language (a perplexity is under each language's own model): also
-# histogrammed per language, as signal "<name>@<lang>".
-PER_LANGUAGE_SIGNALS = ("perplexity",)
+# Signals the stages declare language-dependent (`DocumentStage.per_language_fields`): also histogrammed per
+# language, as signal "<name>@<lang>".
+PER_LANGUAGE_SIGNALS = tuple(name for stage in STAGE_CLASSES.values() for name in stage.per_language_fields)
 # Metrics whose keys grow with the corpus: only the top k keys are collected, by documents or by bin.
 TOP_K: dict[str, tuple[int, str]] = {"domain": (TOP_DOMAINS, "documents"), "cluster": (LARGEST_CLUSTERS, "bin")}
 
