@@ -6,8 +6,10 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 DEMO_OUT := out/demo
+# -XX:+UseSerialGC: local mode's one JVM is driver and executor; parallel GC threads only fight the Python
+# workers for the cores (pipeline/spark/job.py LOCAL_JAVA_OPTIONS says why)
 SPARK_SUBMIT_FLAGS := --conf spark.ui.enabled=false \
-	--driver-java-options "-Dlog4j2.configurationFile=file:$(CURDIR)/configs/log4j2.properties"
+	--driver-java-options "-XX:+UseSerialGC -Dlog4j2.configurationFile=file:$(CURDIR)/configs/log4j2.properties"
 
 .PHONY: install demo test sample-data clean
 
@@ -34,22 +36,54 @@ $(VENV)/.installed: pyproject.toml
 # the corpus job runs every stage on sample_data/ with local Spark, then a tokenizer is trained on the
 # corpus and Ray packs it into token shards, on which a tiny GPT trains for 150 steps on CPU (one thread:
 # its matmuls are too small to gain from more, and threads on a busy machine wait on each other).
-demo: install
-	rm -rf $(DEMO_OUT) out/quality
-	$(PY) jobs/run_stages.py --stages extract --input sample_data/warc --output out/quality/negatives
-	$(PY) jobs/train_quality_classifier.py --positives sample_data/reference \
+# Quiet: each step prints one progress line and the job's own summary (its stdout); everything else (apt and
+# pip, Spark's and Ray's log lines: they write to stderr) goes to $(DEMO_LOG). A failing step prints the
+# log's last lines and stops with the step's exit status.
+DEMO_LOG := out/demo.log
+DEMO_STEP_OUT := out/.demo-step.out
+DEMO_CARD := $(DEMO_OUT)/corpus/README.md
+DEMO_REPORT := $(DEMO_OUT)/report/index.html
+
+# $(call demo_step,PROGRESS LINE,COMMAND): the command's stderr to the log, its stdout indented on the terminal.
+define demo_step
+	@printf '%s\n' "$(1)"; printf '\n==> %s\n' "$(1)" >>$(DEMO_LOG)
+	@if ( $(2) ) >$(DEMO_STEP_OUT) 2>>$(DEMO_LOG); then \
+		sed 's/^/    /' $(DEMO_STEP_OUT); cat $(DEMO_STEP_OUT) >>$(DEMO_LOG); \
+	else status=$$?; sed 's/^/    /' $(DEMO_STEP_OUT); \
+		printf 'FAILED (exit %s). The last lines of %s:\n' "$$status" '$(DEMO_LOG)'; tail -n 30 $(DEMO_LOG); \
+		cat $(DEMO_STEP_OUT) >>$(DEMO_LOG); exit $$status; fi
+endef
+
+demo:
+	@mkdir -p out && rm -rf $(DEMO_OUT) out/quality && : >$(DEMO_LOG)
+	@printf 'make demo: the whole chain on sample_data/ (a few minutes). Full output: %s\n' '$(DEMO_LOG)'
+	$(call demo_step,[1/7] Set-up: .venv and packages (apt and pip output in $(DEMO_LOG)),\
+		$(MAKE) --no-print-directory install >&2 && echo ".venv ready")
+	$(call demo_step,[2/7] Extracting the sample's pages (the quality classifier's negatives),\
+		$(PY) jobs/run_stages.py --stages extract --input sample_data/warc --output out/quality/negatives)
+	$(call demo_step,[3/7] Training the quality classifier on sample_data/reference,\
+		$(PY) jobs/train_quality_classifier.py --positives sample_data/reference \
 		--negatives out/quality/negatives --output out/quality/model \
-		--set train_quality.epoch=50 --set train_quality.lr=0.5
-	$(VENV)/bin/spark-submit $(SPARK_SUBMIT_FLAGS) jobs/build_corpus.py \
-		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml
-	$(PY) jobs/train_tokenizer.py --input $(DEMO_OUT)/corpus --output $(DEMO_OUT)/tokenizer \
-		--config configs/tokenizer.toml
-	$(PY) jobs/tokenize_corpus.py --input $(DEMO_OUT)/corpus --tokenizer $(DEMO_OUT)/tokenizer/tokenizer.json \
-		--output $(DEMO_OUT)/tokens --config configs/tokenizer.toml
-	OMP_NUM_THREADS=1 $(PY) -m trainer.train --tokens_dir $(DEMO_OUT)/tokens --out_dir $(DEMO_OUT) \
+		--set train_quality.epoch=50 --set train_quality.lr=0.5)
+	$(call demo_step,[4/7] Building the corpus with Spark (every stage; configs/demo.toml),\
+		$(VENV)/bin/spark-submit $(SPARK_SUBMIT_FLAGS) jobs/build_corpus.py \
+		--input sample_data/warc --output $(DEMO_OUT) --config configs/demo.toml)
+	$(call demo_step,[5/7] Training a tokenizer on the corpus,\
+		$(PY) jobs/train_tokenizer.py --input $(DEMO_OUT)/corpus --output $(DEMO_OUT)/tokenizer \
+		--config configs/tokenizer.toml)
+	$(call demo_step,[6/7] Packing token shards with Ray,\
+		$(PY) jobs/tokenize_corpus.py --input $(DEMO_OUT)/corpus --tokenizer $(DEMO_OUT)/tokenizer/tokenizer.json \
+		--output $(DEMO_OUT)/tokens --config configs/tokenizer.toml)
+	$(call demo_step,[7/7] Training a tiny GPT for 150 steps on CPU and writing the report,\
+		OMP_NUM_THREADS=1 $(PY) -m trainer.train --tokens_dir $(DEMO_OUT)/tokens --out_dir $(DEMO_OUT) \
 		--model tiny --seq_len 64 --micro_batch 8 --max_steps 150 --lr 3e-3 --warmup_steps 15 \
-		--eval_every 50 --checkpoint_every 0 --log_every 50
-	$(PY) jobs/report.py $(DEMO_OUT)
+		--eval_every 50 --checkpoint_every 0 --log_every 50 && $(PY) jobs/report.py $(DEMO_OUT))
+	@rm -f $(DEMO_STEP_OUT)
+	@printf '\nDone.\n  Report:       %s\n' '$(DEMO_REPORT)'
+	@if [ -f $(DEMO_CARD) ]; then printf '  Dataset card: %s (the corpus as a Hugging Face dataset); its languages:\n' \
+		'$(DEMO_CARD)'; sed -n '/^## Languages/,/^## /{/^|/p}' $(DEMO_CARD) | sed 's/^/    /'; \
+	else printf '  Dataset card: not written (%s is missing)\n' '$(DEMO_CARD)'; fi
+	@printf '  Full log:     %s\n' '$(DEMO_LOG)'
 
 test: install
 	$(PY) -m pytest

@@ -41,25 +41,46 @@ alternating runs (`--path-timing REPEATS`; `--render REPORT --add-path-timing` a
     .venv/bin/python benchmarks/end_to_end.py --pages 5000 --cc /work/shared/data/warc \\
         --scaling 1250 2500 5000 10000
 
+Real-page mode (issue 22, `--real-pages DIR`, its own RESULTS.md section and `results/end_to_end_real.json`):
+the same real pages for both systems at two sizes, so that each system's cost splits into fixed and marginal
+parts. Input: the extraction development set (`/work/shared/data/extraction/dev`, 977 real pages with their
+HTML) packed into WARC files of `--real-pages-per-file` response records (HTTP 200 headers, deterministic
+record ids; testkit/warc_writer.py), in an order that mixes its four datasets, plus `--cc`'s WARCs (WET files
+left out); `--real-sizes N1 N2` (default: half and all) takes the first N pages and the same share of the CC
+files. Runs: `--real-runs` (project, cascade on; and with trafilatura favor_precision, datatrove's setting)
+and datatrove, at both sizes, `--real-repeats` times (least CPU kept). Per run, phase and datatrove step:
+marginal = (cost(N2) - cost(N1)) / (responses(N2) - responses(N1)), fixed = cost(N1) - responses(N1) x
+marginal, for CPU and wall. datatrove's phases come from its task logs (startup, tasks, wrap-up), its steps'
+time from its stats.json. Kept-set agreement with datatrove at each size, every disagreement by class (the
+other side's step or reason; for responses datatrove's reader skips, why, by its own checks). With
+`--real-pages` and no `--pages`, the generated-page comparison is not run.
+
+    .venv/bin/python benchmarks/end_to_end.py --real-pages /work/shared/data/extraction/dev \\
+        --cc /work/shared/data/warc --real-repeats 2
+
 Besides the project's dev dependencies, datatrove's recipe needs spacy, orjson, pyahocorasick and tldextract
 (benchmark only, like benchmarks/filters_agreement.py's spaCy).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import glob
 import gzip
+import hashlib
 import importlib.util
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -113,20 +134,23 @@ def generated_file(cache: Path, index: int, pages_per_file: int) -> Path:
 
 
 def cc_files(cc: Path | None) -> list[Path]:
-    """The WARC files under `cc` as the project's input expansion finds them (WARC suffixes only)."""
+    """The WARC files under `cc` as the project's input expansion finds them (WARC suffixes only), less WET
+    files: the project reads their conversion records as the same documents as the WARC they came from (ids
+    from WARC-Refers-To, so they collide with that WARC's responses), datatrove under the conversions' own ids."""
     from pipeline.inputs import expand_inputs
 
-    return [Path(path) for path in expand_inputs([str(cc)])] if cc else []
+    return [Path(path) for path in expand_inputs([str(cc)]) if ".wet" not in Path(path).name] if cc else []
 
 
-def input_folder(folder: Path, generated: list[Path], cc: Path | None) -> Path:
-    """`folder` holding copies of the generated files and of `cc`'s WARCs (under cc/), made anew."""
+def input_folder(folder: Path, generated: list[Path], cc: Path | None, cc_limit: int | None = None) -> Path:
+    """`folder` holding copies of the generated (or packed) files and of `cc`'s WARCs (under cc/; the first
+    `cc_limit` of them in path order when given), made anew."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for path in generated:
         shutil.copyfile(path, folder / path.name)
-    for path in cc_files(cc):
+    for path in cc_files(cc)[:cc_limit]:
         target = folder / "cc" / path.relative_to(cc)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
@@ -221,26 +245,41 @@ def project_command(inputs: Path, output: Path, event_log: Path, overrides: list
     return command
 
 
-def spark_jobs(event_log: Path) -> list[dict[str, Any]]:
-    """(job id, call site, submitted, completed) of every Spark job in the run's event log, in order."""
+def event_log_events(event_log: Path) -> Iterator[dict[str, Any]]:
     files = sorted(glob.glob(str(event_log / "**" / "events_*"), recursive=True)) or sorted(
         p for p in glob.glob(str(event_log / "*")) if os.path.isfile(p))
-    jobs: dict[int, dict[str, Any]] = {}
     for path in files:
         with open(path) as handle:
             for line in handle:
-                event = json.loads(line)
-                if event["Event"] == "SparkListenerJobStart":
-                    jobs[event["Job ID"]] = {"site": event.get("Properties", {}).get("callSite.short"),
-                                             "start_s": event["Submission Time"] / 1000}
-                elif event["Event"] == "SparkListenerJobEnd":
-                    jobs[event["Job ID"]]["end_s"] = event["Completion Time"] / 1000
+                yield json.loads(line)
+
+
+def spark_jobs(event_log: Path) -> list[dict[str, Any]]:
+    """(job id, call site, submitted, completed) of every Spark job in the run's event log, in order."""
+    jobs: dict[int, dict[str, Any]] = {}
+    for event in event_log_events(event_log):
+        if event["Event"] == "SparkListenerJobStart":
+            jobs[event["Job ID"]] = {"site": event.get("Properties", {}).get("callSite.short"),
+                                     "start_s": event["Submission Time"] / 1000}
+        elif event["Event"] == "SparkListenerJobEnd":
+            jobs[event["Job ID"]]["end_s"] = event["Completion Time"] / 1000
     return [jobs[i] for i in sorted(jobs)]
 
 
-def project_phases(jobs: list[dict[str, Any]], start_s: float, end_s: float) -> dict[str, tuple[float, float]]:
+def application_end_s(event_log: Path) -> float | None:
+    """When the driver called `spark.stop()` (SparkContext posts the application's end first thing in stop)."""
+    ends = [e["Timestamp"] / 1000 for e in event_log_events(event_log) if e["Event"] == "SparkListenerApplicationEnd"]
+    return ends[-1] if ends else None
+
+
+def project_phases(jobs: list[dict[str, Any]], start_s: float, end_s: float,
+                   app_end_s: float | None = None) -> dict[str, tuple[float, float]]:
     """Phase -> (start, end) epoch seconds. The extract and commit phases are the two jobs of `map_inputs`
-    (the first job and the next one with its call site); dedup jobs fall between them, stats jobs after."""
+    (the first job and the next one with its call site); dedup jobs fall between them. The statistics are now
+    counted by the commit tasks and merged on the driver (pipeline/spark/job.py `build_corpus`): "stats" runs
+    from the commit job's end to `spark.stop()` (`app_end_s`: the merge, summary, stats tables and dataset card,
+    plus any Spark job an older tree ran after the commit), "shutdown" from there to the process's exit. Without
+    `app_end_s` (an event log without the application's end), stats end with the last job, as before."""
     if not jobs:
         raise RuntimeError("the Spark event log has no jobs")
     extract = jobs[0]
@@ -249,9 +288,9 @@ def project_phases(jobs: list[dict[str, Any]], start_s: float, end_s: float) -> 
     phases = {"startup": (start_s, extract["start_s"]), "read+extract+filters": (extract["start_s"], extract["end_s"])}
     if commit_index > 1:
         phases["dedup"] = (extract["end_s"], commit["start_s"])
-    last_end = max(job["end_s"] for job in jobs)
-    phases |= {"commit": (commit["start_s"], commit["end_s"]), "stats": (commit["end_s"], last_end),
-               "shutdown": (last_end, end_s)}
+    stats_end = max([job["end_s"] for job in jobs] + ([app_end_s] if app_end_s is not None else []))
+    phases |= {"commit": (commit["start_s"], commit["end_s"]), "stats": (commit["end_s"], stats_end),
+               "shutdown": (stats_end, end_s)}
     return phases
 
 
@@ -263,7 +302,7 @@ def run_project(name: str, inputs: Path, work: Path, overrides: list[str], spark
     event_log.mkdir()
     result, monitor = measured_run(project_command(inputs, output, event_log, overrides, spark_conf), spark_env(),
                                    work / f"{name}.log", is_spark_task)
-    phases = project_phases(spark_jobs(event_log), result["start_s"], result["end_s"])
+    phases = project_phases(spark_jobs(event_log), result["start_s"], result["end_s"], application_end_s(event_log))
     result["phases"] = {phase: {"wall_s": end - start, **monitor.window(start, end)}
                         for phase, (start, end) in phases.items()}
     result["output"] = str(output)
@@ -276,8 +315,10 @@ def project_rows(output: Path) -> dict[str, dict[str, Any]]:
     import pyarrow.parquet as pq
 
     rows: dict[str, dict[str, Any]] = {}
-    for folder in ("corpus", "rejected"):
-        table = pq.read_table(output / folder, columns=["id", "url", "drop_reason", "text"])
+    # the Parquet parts only: corpus/ also holds its dataset card (README.md)
+    parts = [path for folder in ("corpus", "rejected") for path in sorted((output / folder).rglob("*.parquet"))]
+    for part in parts:
+        table = pq.read_table(part, columns=["id", "url", "drop_reason", "text"])
         for doc_id, url, reason, text in zip(*(table.column(c).to_pylist() for c in ("id", "url", "drop_reason", "text"))):
             extracted = text is not None or reason in ("extract:no_text", "extract:timeout", "extract:wall_timeout", "extract:failed")
             rows.setdefault(doc_id, {"drop_reason": reason, "url": url, "extracted": extracted})
@@ -342,10 +383,50 @@ def run_datatrove(inputs: Path, work: Path) -> dict[str, Any]:
     env = dict(os.environ, HF_ASSETS_CACHE=str(work / "hf_assets"))
     command = [sys.executable, str(Path(__file__).resolve()), "--datatrove-worker", str(inputs), str(paths_file),
                str(output)]
-    result, _ = measured_run(command, env, work / "datatrove.log", is_datatrove_task)
+    result, monitor = measured_run(command, env, work / "datatrove.log", is_datatrove_task)
     result["output"] = str(output)
     result["extractor_stats"] = datatrove_extractor_stats(output)
+    phases = datatrove_phases(output / "logs" / "logs", result["start_s"], result["end_s"])
+    result["phases"] = {phase: {"wall_s": end - start, **monitor.window(start, end)}
+                        for phase, (start, end) in phases.items()}
+    result["step_s"] = datatrove_step_seconds(output)
     return result
+
+
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3}) \|")
+
+
+def task_log_span(path: Path) -> tuple[float, float]:
+    """(first, last) epoch seconds of a datatrove task log (loguru writes local time, millisecond precision)."""
+    stamps = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        found = LOG_TIME.match(line)
+        if found:
+            stamps.append(time.mktime(time.strptime(found.group(1), "%Y-%m-%d %H:%M:%S")) + int(found.group(2)) / 1000)
+    if not stamps:
+        raise RuntimeError(f"no timestamps in {path}")
+    return stamps[0], stamps[-1]
+
+
+def datatrove_phases(task_logs: Path, start_s: float, end_s: float) -> dict[str, tuple[float, float]]:
+    """Phase -> (start, end) epoch seconds from the tasks' logs: startup (interpreter, imports, building the
+    pipeline's steps, the executor's pool) until the first task logs; tasks (reading, extraction, filters,
+    writers: the URL filter's block lists load in here, per task) until the last task's last line; wrap-up
+    (merging the tasks' stats, exit) until the process ends."""
+    spans = [task_log_span(path) for path in sorted(task_logs.glob("task_*.log"))]
+    if not spans:
+        raise RuntimeError(f"no task logs in {task_logs}")
+    first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    return {"startup": (start_s, first), "tasks": (first, last), "wrap-up": (last, end_s)}
+
+
+def datatrove_step_seconds(output: Path) -> dict[str, float]:
+    """Step name -> seconds spent in it, summed over the tasks (datatrove's own timing of each step)."""
+    steps = {}
+    for step in json.loads((output / "logs" / "stats.json").read_text()):
+        name = re.sub(r"[^\x20-\x7e]", "", step["name"]).replace("  ", " ").strip(" -")
+        steps[name] = step.get("time_stats", {}).get("total", 0.0)
+    return steps
 
 
 def datatrove_extractor_stats(output: Path) -> dict[str, int]:
@@ -378,6 +459,61 @@ def datatrove_outcomes(output: Path, inputs: Path) -> dict[str, str | None]:
         for doc in WarcReader(str(inputs), glob_pattern=path).run(data=None, rank=0, world_size=1):
             outcomes.setdefault(doc.id, "0_extract_empty_or_timeout")
     return outcomes
+
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def datatrove_read_check(record: Any) -> str | None:
+    """Why datatrove's WarcReader yields no document for this response record, by its own checks in its own
+    order (datatrove/pipeline/readers/warc.py `process_record`); None when it yields one."""
+    import cchardet
+    import magic
+
+    declared = record.rec_headers.get("WARC-Identified-Payload-Type", None)
+    if declared is not None and declared not in HTML_TYPES:
+        return f"not read: payload type '{declared}'"
+    content = record.content_stream().read()
+    if declared is None:
+        detected = magic.from_buffer(content, mime=True)
+        if detected not in HTML_TYPES:
+            return f"not read: no payload type, libmagic says '{detected}'"
+    try:
+        content.decode("UTF-8")
+        return None
+    except UnicodeDecodeError:
+        charset = cchardet.detect(content)["encoding"]
+    if not charset or charset == "UTF-8":
+        return "not read: not UTF-8, no other charset detected"
+    try:
+        content.decode(charset)
+        return None
+    except (UnicodeDecodeError, LookupError):
+        return f"not read: not UTF-8, detected {charset} does not decode it"
+
+
+def datatrove_unread(inputs: Path) -> dict[str, str]:
+    """Response record id -> why datatrove read no document from it (the files it is not given included)."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    given = set(datatrove_paths(inputs))
+    reasons: dict[str, str] = {}
+    for path in input_paths(inputs):
+        if str(Path(path).relative_to(inputs)) not in given:
+            reasons |= {i: "not read: file not given (its cut gzip member fails datatrove's task)"
+                        for i in response_ids([path])}
+            continue
+        with open(path, "rb") as stream:
+            try:
+                for record in ArchiveIterator(stream):
+                    if record.rec_type == "response":
+                        why = datatrove_read_check(record)
+                        if why is not None:
+                            reasons[record.rec_headers.get("WARC-Record-ID")] = why
+            except (ArchiveLoadFailed, EOFError, OSError) as error:  # what was read before it counts
+                print(f"  {path}: {error!r} (datatrove's read checks stop there)", flush=True)
+    return reasons
 
 
 # ------------------------------------------------------------------------------------------ the path alone
@@ -417,7 +553,7 @@ def kept_agreement(responses: list[str], kept_a: set[str], kept_b: set[str]) -> 
         "kept_a": len(kept_a), "kept_b": len(kept_b), "both": len(kept_a & kept_b),
         "only_a": len(kept_a - kept_b), "only_b": len(kept_b - kept_a),
         "jaccard": len(kept_a & kept_b) / len(either) if either else 1.0,
-        "decision_agreement": same / len(set(responses)),
+        "decision_agreement": same / len(set(responses)) if responses else 1.0,
     }
 
 
@@ -442,14 +578,25 @@ def cascade_agreement(on: dict[str, dict[str, Any]], off: dict[str, dict[str, An
     return result
 
 
-def datatrove_gap(ours: dict[str, dict[str, Any]], theirs: dict[str, str | None], responses: list[str]) -> dict[str, Any]:
+def datatrove_gap(ours: dict[str, dict[str, Any]], theirs: dict[str, str | None], responses: list[str],
+                  unread: dict[str, str] | None = None) -> dict[str, Any]:
+    """Kept-set agreement and every kept-only-by-one-side document by the other side's reason; `unread`
+    (`datatrove_unread`) names why datatrove's reader yielded no document for a response."""
     kept_ours = {i for i, r in ours.items() if r["drop_reason"] is None}
     kept_theirs = {i for i, reason in theirs.items() if reason is None}
     result = kept_agreement(responses, kept_ours, kept_theirs)
     result["only_project_kept_by_datatrove_step"] = dict(Counter(
-        theirs.get(i, "not read (non-HTML, or input not given)") for i in kept_ours - kept_theirs).most_common())
+        theirs.get(i, (unread or {}).get(i, "not read (non-HTML, or input not given)"))
+        for i in kept_ours - kept_theirs).most_common())
     result["only_datatrove_kept_by_project_reason"] = dict(Counter(
         ours[i]["drop_reason"] if i in ours else "no row" for i in kept_theirs - kept_ours).most_common())
+    # The same over the responses both systems read (datatrove's reader skips what it takes for non-HTML and
+    # the clipped file; the project writes a row for every response it reads).
+    both_read = [i for i in set(responses) if i in ours and i in theirs]
+    shared = set(both_read)
+    result["both_read"] = kept_agreement(both_read, kept_ours & shared, kept_theirs & shared) | {
+        "responses": len(both_read), "read_by_project_only": sum(1 for i in set(responses) if i in ours and i not in theirs),
+        "read_by_datatrove_only": sum(1 for i in set(responses) if i in theirs and i not in ours)}
     return result
 
 
@@ -633,11 +780,315 @@ def markdown_section(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------------------------ real pages
+#
+# Issue 22: the same real pages for both systems at two input sizes, so that each system's cost splits into a
+# fixed part (what a run costs with no input: startup, the stats merge, shutdown, datatrove's block lists) and
+# a marginal part per response record.
+
+REAL_RESULTS_JSON = ROOT / "benchmarks" / "results" / "end_to_end_real.json"
+REAL_SECTION_TITLE = "## End-to-end on real pages: fixed and marginal cost (issue 22)"
+REAL_RUNS = ["project_cascade_on", "project_cascade_on_precision"]  # the first is the headline
+PROJECT_PHASES = ["startup", "read+extract+filters", "dedup", "commit", "stats", "shutdown"]
+PROJECT_FIXED_PHASES = ("startup", "stats", "shutdown")  # the issue's "fixed CPU"
+DATATROVE_PHASES = ["startup", "tasks", "wrap-up"]
+DEV_CRAWL = "extraction-dev"  # names the packed files' warcinfo and seeds their record ids
+
+
+@dataclass(frozen=True)
+class DevPage:
+    dataset: str
+    page_id: str
+    url: str
+    html_path: Path
+
+
+def dev_pages(folder: Path) -> list[DevPage]:
+    """Every page of the extraction development set (`<dataset>/pages.tsv` and `<dataset>/html/`), in an order
+    that mixes the datasets (sha1 of "dataset/page_id"), so that the first N pages sample the whole set. Pages
+    without a URL (dragnet lists none) get `https://<dataset>.dev.example/<page_id>`."""
+    pages = []
+    for table in sorted(folder.glob("*/pages.tsv")):
+        dataset = table.parent.name
+        with open(table, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+                html = table.parent / "html" / f"{row['page_id']}.html"
+                if html.is_file():
+                    url = (row.get("url") or "").strip() or f"https://{dataset}.dev.example/{row['page_id']}"
+                    pages.append(DevPage(dataset, row["page_id"], url, html))
+    return sorted(pages, key=lambda page: hashlib.sha1(f"{page.dataset}/{page.page_id}".encode()).hexdigest())
+
+
+def dev_page_record(page: DevPage) -> bytes:
+    """A response record as a crawler writes it: the page's bytes as published behind an HTTP 200 header
+    (no charset: the sources do not say what the servers sent, so both systems detect it), Common Crawl's
+    payload type, and a record id derived from the page's name (the same bytes every run)."""
+    from testkit.records import DATE
+    from testkit.warc_writer import http_response, record_id_for, warc_record
+
+    body = page.html_path.read_bytes()
+    block = http_response(200, body, [("Content-Type", "text/html"), ("Content-Length", str(len(body)))])
+    return warc_record("response", block, record_id=record_id_for(f"{DEV_CRAWL}/{page.dataset}/{page.page_id}"),
+                       date=DATE, target_uri=page.url, content_type="application/http; msgtype=response",
+                       extra_headers=[("WARC-Identified-Payload-Type", "text/html")])
+
+
+def pack_dev_pages(pages: list[DevPage], folder: Path, per_file: int) -> list[Path]:
+    """`pages` as WARC files of `per_file` responses each (`dev-00000.warc.gz`, ...), a warcinfo record first."""
+    from testkit.records import DATE
+    from testkit.warc_writer import record_id_for, warcinfo_record, write_warc
+
+    files = []
+    for start in range(0, len(pages), per_file):
+        name = f"dev-{start // per_file:05d}.warc.gz"
+        info = warcinfo_record(DEV_CRAWL, record_id=record_id_for(f"{DEV_CRAWL}/info/{name}"), date=DATE, filename=name)
+        files.append(write_warc(folder / name, [info, *(dev_page_record(p) for p in pages[start:start + per_file])]))
+    return files
+
+
+def real_input(folder: Path, pages: list[DevPage], per_file: int, cc: Path | None, cc_limit: int) -> dict[str, Any]:
+    """The input folder of one size: the packed pages under dev/, the first `cc_limit` CC files under cc/."""
+    inputs = input_folder(folder, [], cc, cc_limit)
+    pack_dev_pages(pages, inputs / "dev", per_file)
+    paths = input_paths(inputs)
+    return {"folder": str(inputs), "dev_pages": len(pages), "dev_files": -(-len(pages) // per_file),
+            "datasets": dict(sorted(Counter(p.dataset for p in pages).items())), "cc_files": cc_limit,
+            "files": len(paths), "responses": len(response_ids(paths)),
+            "mb": sum(os.path.getsize(p) for p in paths) / MB}
+
+
+def real_sizes(requested: list[int] | None, available: int) -> list[int]:
+    sizes = sorted({min(n, available) for n in (requested or [-(-available // 2), available])})
+    if len(sizes) != 2 or sizes[0] <= 0:
+        sys.exit(f"--real-sizes: two different positive page counts are needed (the set has {available} pages)")
+    return sizes
+
+
+def run_real(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Each run at both sizes (sizes alternate within a repeat, the project's headline run and datatrove back
+    to back); per (size, run) the repeat with the least CPU is kept (load only ever adds)."""
+    started = time.time()
+    pages = dev_pages(args.real_pages)
+    sizes = real_sizes(args.real_sizes, len(pages))
+    cc_total = len(cc_files(args.cc))
+    inputs = [real_input(work / f"real-{n}" / "input", pages[:n], args.real_pages_per_file, args.cc,
+                         round(cc_total * n / sizes[-1])) for n in sizes]
+    if inputs[0]["responses"] == inputs[1]["responses"]:
+        sys.exit("the two sizes have the same number of response records: no marginal cost to measure")
+    names = args.real_runs[:1] + ([] if args.skip_datatrove else ["datatrove"]) + args.real_runs[1:]
+    report: dict[str, Any] = {
+        "mode": "real", "machine": machine_facts(PACKAGES), "loadavg_start": loadavg(),
+        "input": {"real_pages": str(args.real_pages), "dev_pages_total": len(pages),
+                  "pages_per_file": args.real_pages_per_file, "cc": str(args.cc), "cc_files_total": cc_total,
+                  "repeats": args.real_repeats, "sizes": inputs},
+        "runs": {name: [None, None] for name in names},
+    }
+    for size in inputs:
+        print(f"Size {size['dev_pages']} pages: {size['files']} files, {size['responses']} response records", flush=True)
+    for repeat in range(args.real_repeats):
+        for index, size in enumerate(inputs):
+            folder, size_work = Path(size["folder"]), work / f"real-{size['dev_pages']}"
+            for name in names:
+                if name == "datatrove":
+                    run = run_datatrove(folder, size_work)
+                else:
+                    overrides, spark_conf = PROJECT_RUNS[name]
+                    run = run_project(name, folder, size_work, overrides, spark_conf + args.spark_conf)
+                print(f"  [{repeat + 1}/{args.real_repeats}] {size['dev_pages']} pages, {name}: wall "
+                      f"{run['wall_s']:.1f} s, CPU {run['cpu_s']:.1f} s", flush=True)
+                best = report["runs"][name][index]
+                if best is None or run["cpu_s"] < best["cpu_s"]:
+                    report["runs"][name][index] = run
+    report["agreement"] = [real_agreement(report["runs"], size, i) for i, size in enumerate(inputs)]
+    report["cost"] = {name: cost_split(runs, inputs) for name, runs in report["runs"].items()}
+    report["loadavg_end"] = loadavg()
+    report["total_minutes"] = (time.time() - started) / 60
+    return report
+
+
+def real_agreement(runs: dict[str, list[dict[str, Any]]], size: dict[str, Any], position: int) -> dict[str, Any]:
+    """Kept counts of every run at size `position` (the outputs of its last repeat: the same decisions up to
+    datatrove's 1 s extraction timeouts) and each project run's agreement with datatrove."""
+    folder = Path(size["folder"])
+    responses = response_ids(input_paths(folder))
+    theirs: dict[str, str | None] = {}
+    agreement: dict[str, Any] = {}
+    for name, pair in runs.items():
+        run = pair[position]
+        if name == "datatrove":
+            theirs = datatrove_outcomes(Path(run["output"]), folder)
+            run["kept"] = sum(1 for reason in theirs.values() if reason is None)
+    unread = {i: why for i, why in datatrove_unread(folder).items() if i not in theirs} if theirs else {}
+    for name, pair in runs.items():
+        if name == "datatrove":
+            continue
+        run = pair[position]
+        rows = project_rows(Path(run["output"]))
+        run["kept"] = run["summary"]["kept"]
+        run["trafilatura_calls"] = sum(r["extracted"] for r in rows.values())
+        if theirs:
+            agreement[name] = datatrove_gap(rows, theirs, responses, unread)
+    return agreement
+
+
+def fixed_marginal(n: list[int], y: list[float]) -> dict[str, float]:
+    """Two points (responses, cost): the line's slope per response (marginal) and its value at 0 (fixed)."""
+    marginal = (y[1] - y[0]) / (n[1] - n[0])
+    return {"at": list(y), "fixed": y[0] - n[0] * marginal, "marginal": marginal}
+
+
+def cost_split(pair: list[dict[str, Any]], sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fixed and marginal CPU and wall of the whole run, of each phase, and (datatrove) of each step's time."""
+    n = [size["responses"] for size in sizes]
+    split: dict[str, Any] = {"job": {"cpu_s": fixed_marginal(n, [r["cpu_s"] for r in pair]),
+                                     "wall_s": fixed_marginal(n, [r["wall_s"] for r in pair])}, "phases": {}}
+    for phase in pair[1].get("phases", {}):
+        if all(phase in r["phases"] for r in pair):
+            split["phases"][phase] = {
+                "cpu_s": fixed_marginal(n, [r["phases"][phase]["cpu_s_approx"] for r in pair]),
+                "wall_s": fixed_marginal(n, [r["phases"][phase]["wall_s"] for r in pair])}
+    if "step_s" in pair[1]:
+        split["steps"] = {step: fixed_marginal(n, [r["step_s"].get(step, 0.0) for r in pair]) for step in pair[1]["step_s"]}
+    return split
+
+
+def real_run_table(report: dict[str, Any]) -> list[str]:
+    lines = ["| run | dev pages | responses | wall s | CPU s | docs/s (wall) | docs per CPU s | peak RSS MB (PSS) | "
+             "peak per task MB | kept | load before/after |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, pair in report["runs"].items():
+        for size, run in zip(report["input"]["sizes"], pair):
+            responses = size["responses"]
+            lines.append(
+                f"| {RUN_TITLES[name]} | {size['dev_pages']} | {responses} | {run['wall_s']:.1f} | {run['cpu_s']:.1f} | "
+                f"{responses / run['wall_s']:.1f} | {responses / run['cpu_s']:.1f} | {run['peak_rss_mb']:.0f} "
+                f"({run['peak_pss_mb']:.0f}) | {run['peak_task_rss_mb']:.0f} | {run.get('kept', '-')} | "
+                f"{fmt_load(run['loadavg_before'])} / {fmt_load(run['loadavg_after'])} |")
+    return lines
+
+
+def cost_row(label: str, cpu: dict[str, Any] | None, wall: dict[str, Any]) -> str:
+    cpu_cells = ("- | - | - | -" if cpu is None else
+                 f"{cpu['at'][0]:.1f} | {cpu['at'][1]:.1f} | {cpu['fixed']:.1f} | {1000 * cpu['marginal']:.2f}")
+    return (f"| {label} | {cpu_cells} | {wall['at'][0]:.1f} | {wall['at'][1]:.1f} | {wall['fixed']:.1f} | "
+            f"{1000 * wall['marginal']:.2f} |")
+
+
+def cost_table(report: dict[str, Any]) -> list[str]:
+    n1, n2 = (size["responses"] for size in report["input"]["sizes"])
+    lines = [f"| run / phase | CPU s at {n1} | CPU s at {n2} | fixed CPU s | marginal CPU ms per response | "
+             f"wall s at {n1} | wall s at {n2} | fixed wall s | marginal wall ms per response |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, split in report["cost"].items():
+        lines.append(cost_row(f"**{RUN_TITLES[name]}**: whole run", split["job"]["cpu_s"], split["job"]["wall_s"]))
+        order = DATATROVE_PHASES if name == "datatrove" else PROJECT_PHASES
+        for phase in order:
+            if phase in split["phases"]:
+                lines.append(cost_row(f"{phase}", split["phases"][phase]["cpu_s"], split["phases"][phase]["wall_s"]))
+    return lines
+
+
+def step_table(report: dict[str, Any]) -> list[str]:
+    steps = report["cost"].get("datatrove", {}).get("steps")
+    if not steps:
+        return []
+    n1, n2 = (size["responses"] for size in report["input"]["sizes"])
+    lines = [f"| datatrove step | s at {n1} | s at {n2} | fixed s | marginal ms per response |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {step} | {c['at'][0]:.1f} | {c['at'][1]:.1f} | {c['fixed']:.1f} | {1000 * c['marginal']:.2f} |"
+              for step, c in steps.items()]
+    return lines
+
+
+def target_lines(report: dict[str, Any]) -> list[str]:
+    """The issue's "done when" figures, from the headline run against datatrove at the larger size."""
+    runs, cost = report["runs"], report["cost"]
+    headline = next(name for name in runs if name != "datatrove")
+    ours = runs[headline][1]
+    fixed_phases = sum(ours["phases"][p]["cpu_s_approx"] for p in PROJECT_FIXED_PHASES if p in ours["phases"])
+    marginal_ms = 1000 * cost[headline]["job"]["cpu_s"]["marginal"]
+    lines = [f"Against the issue's targets ({RUN_TITLES[headline]}, {report['input']['sizes'][1]['responses']} responses, "
+             f"local[2]): fixed CPU, startup + stats + shutdown phases, {fixed_phases:.1f} s (target at most 8 s: "
+             f"{'met' if fixed_phases <= 8 else 'not met'}; the whole run's fixed part by the two sizes: "
+             f"{cost[headline]['job']['cpu_s']['fixed']:.1f} s); marginal {marginal_ms:.2f} ms of CPU per response "
+             f"(target at most 7 ms: {'met' if marginal_ms <= 7 else 'not met'})."]
+    theirs = runs.get("datatrove")
+    if theirs is not None:
+        cpu_x, wall_x = theirs[1]["cpu_s"] / ours["cpu_s"], theirs[1]["wall_s"] / ours["wall_s"]
+        dt_marginal = cost["datatrove"]["job"]["cpu_s"]["marginal"]
+        lines[-1] += (f" Whole job against datatrove's recipe: {cpu_x:.2f}x its docs per CPU second (target 3x: "
+                      f"{'met' if cpu_x >= 3 else 'not met'}), {wall_x:.2f}x in wall time (target 2x: "
+                      f"{'met' if wall_x >= 2 else 'not met'}); per marginal response "
+                      f"{dt_marginal / (marginal_ms / 1000):.2f}x (datatrove {1000 * dt_marginal:.2f} ms of CPU)."
+                      if marginal_ms > 0 else "")
+    return lines
+
+
+def agreement_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for size, agreement in zip(report["input"]["sizes"], report["agreement"]):
+        for name, gap in agreement.items():
+            both = gap["both_read"]
+            lines += ["", f"**Kept sets, {RUN_TITLES[name]} vs datatrove, {size['dev_pages']} dev pages + "
+                          f"{size['cc_files']} CC files ({size['responses']} responses)**: project {gap['kept_a']}, "
+                          f"datatrove {gap['kept_b']}, both {gap['both']}: agreement (Jaccard) {100 * gap['jaccard']:.2f}% "
+                          f"over every response; over the {both['responses']} responses both read "
+                          f"{100 * both['jaccard']:.2f}% (kept by both {both['both']}, only the project {both['only_a']}, "
+                          f"only datatrove {both['only_b']}; read by the project only {both['read_by_project_only']}, by "
+                          f"datatrove only {both['read_by_datatrove_only']}); decisions agree on "
+                          f"{100 * both['decision_agreement']:.2f}% of them. Every disagreement by class: kept only by the "
+                          f"project, by datatrove's step: {counts_text(gap['only_project_kept_by_datatrove_step'])}; "
+                          f"kept only by datatrove, by the project's reason: "
+                          f"{counts_text(gap['only_datatrove_kept_by_project_reason'])}."]
+    return lines
+
+
+def real_markdown_section(report: dict[str, Any]) -> str:
+    m, inp = report["machine"], report["input"]
+    small, large = inp["sizes"]
+    lines = [REAL_SECTION_TITLE, "", f"Command: `{report['command']}` ({report['total_minutes']:.0f} minutes in all).", "",
+             f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gb']} GB, Python {m['python']}; pyspark "
+             f"{m['versions']['pyspark']}, trafilatura {m['versions']['trafilatura']}, resiliparse "
+             f"{m['versions']['resiliparse']}, datatrove {m['versions']['datatrove']}. Load average (1/5/15 min) "
+             f"{fmt_load(report['loadavg_start'])} at start, {fmt_load(report['loadavg_end'])} at end, per run below.", "",
+             f"Input: real pages only, the same files for both systems. The extraction development set `{inp['real_pages']}` "
+             f"({inp['dev_pages_total']} pages in all, in an order that mixes its datasets: sha1 of dataset/page_id) packed "
+             f"by the benchmark into WARC files of {inp['pages_per_file']} response records (HTTP 200 headers, "
+             "`Content-Type: text/html` without charset, `WARC-Identified-Payload-Type: text/html`, record ids derived "
+             f"from the page names), plus the real Common Crawl / archive WARCs of `{inp['cc']}` (WET files left out), "
+             "split alike: the smaller size takes the first pages and the first CC files in the same proportion. "
+             f"Small: {small['dev_pages']} pages ({counts_text(small['datasets'])}) + {small['cc_files']} CC files = "
+             f"{small['responses']} responses, {small['mb']:.1f} MB; large: {large['dev_pages']} pages "
+             f"({counts_text(large['datasets'])}) + {large['cc_files']} CC files = {large['responses']} responses, "
+             f"{large['mb']:.1f} MB. Each run at each size "
+             + (f"the least CPU of {inp['repeats']} repeats" if inp["repeats"] > 1 else "once") + ".", ""]
+    lines += real_run_table(report)
+    lines += ["", "Fixed and marginal cost: for each run and each phase, marginal = (cost(large) - cost(small)) / "
+                  "(responses(large) - responses(small)), fixed = cost(small) - responses(small) x marginal. Whole-run "
+                  "CPU is the process tree's (getrusage, exact); phase CPU is summed from the /proc samples every "
+                  f"{SAMPLE_SECONDS} s (approximate). Project phases from Spark's event log: startup (JVM, session, "
+                  "stage building) until the first job; read+extract+filters (the extract job); commit (the commit job: "
+                  "each task writes its part and counts its statistics); stats (commit job's end to `spark.stop()`: the "
+                  "driver merges the parts' counts and writes the summary, stats tables and dataset card; no Spark job "
+                  "runs there any more); shutdown (`spark.stop()` to the process's exit). datatrove's phases from its task "
+                  "logs: startup (interpreter, imports, building the steps, the pool) until the first task logs; tasks "
+                  "(reading to writing, the URL filter's block lists loaded per task); wrap-up (stats merge, exit). Two "
+                  "points per line: load from other work moves them, and a negative fixed or marginal value is such noise "
+                  "(`--real-repeats` keeps each point's least-CPU run).", ""]
+    lines += cost_table(report)
+    steps = step_table(report)
+    if steps:
+        lines += ["", "datatrove's own time per step (seconds in the step, summed over its tasks; a step's time "
+                      "includes the lazy loading it does on first use):", ""] + steps
+    lines += [""] + target_lines(report)
+    lines += agreement_lines(report)
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------------------------------ main
 
 
 def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     started = time.time()
+    args.pages = 5000 if args.pages is None else args.pages
     cache = work / "generated"
     cache.mkdir(parents=True, exist_ok=True)
     files_needed = -(-max([args.pages, *args.scaling]) // args.pages_per_file)
@@ -699,7 +1150,8 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=5000, help="generated pages in the comparison's input")
+    parser.add_argument("--pages", type=int, help="generated pages in the comparison's input (default 5000; "
+                        "with --real-pages and no --pages, the generated-page comparison is not run)")
     parser.add_argument("--pages-per-file", type=int, default=625, help="generated pages per WARC file")
     parser.add_argument("--cc", type=Path, help="folder of real WARC files added to the comparison's input")
     parser.add_argument("--scaling", type=int, nargs="*", default=[], help="generated pages of each scaling run")
@@ -708,6 +1160,16 @@ def main() -> None:
                         help="extra spark-submit --conf settings of the project runs")
     parser.add_argument("--project-runs", nargs="+", choices=list(PROJECT_RUNS), default=list(PROJECT_RUNS),
                         help="project runs of the comparison (the first two are needed for the cascade agreement)")
+    parser.add_argument("--real-pages", type=Path, metavar="DEV_DIR",
+                        help="real-page mode: the extraction development set (/work/shared/data/extraction/dev), "
+                             "packed into WARCs, plus --cc's files, at two sizes for fixed and marginal cost")
+    parser.add_argument("--real-sizes", type=int, nargs=2, metavar=("N1", "N2"),
+                        help="dev pages of the two sizes (default: half and all)")
+    parser.add_argument("--real-pages-per-file", type=int, default=100, help="packed response records per WARC file")
+    parser.add_argument("--real-runs", nargs="+", choices=list(PROJECT_RUNS), default=REAL_RUNS,
+                        help="project runs of the real-page mode (the first is the headline)")
+    parser.add_argument("--real-repeats", type=int, default=1, help="repeats per size and run (least CPU kept)")
+    parser.add_argument("--real-out", type=Path, default=REAL_RESULTS_JSON)
     parser.add_argument("--work", type=Path, default=Path("/tmp/end_to_end"), help="scratch folder (kept)")
     parser.add_argument("--out", type=Path, default=RESULTS_JSON)
     parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help="'-' to leave RESULTS.md alone")
@@ -733,10 +1195,11 @@ def main() -> None:
             generated = sorted(glob.glob(str(args.work / "input" / "bench-*.warc.gz")))
             report["path_timing"] = run_path_timing(generated, args.work, args.path_timing)
             args.render.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
-        section = markdown_section(report)
+        real = report.get("mode") == "real"
+        section = real_markdown_section(report) if real else markdown_section(report)
         print(section)
         if str(args.results_md) != "-":
-            write_section(args.results_md, section, SECTION_TITLE)
+            write_section(args.results_md, section, REAL_SECTION_TITLE if real else SECTION_TITLE)
         return
     if not args.skip_datatrove:
         missing = [name for name in ("datatrove", "spacy", "orjson", "ahocorasick", "tldextract")
@@ -751,14 +1214,24 @@ def main() -> None:
     if not become_child_subreaper():
         sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: CPU of orphaned processes would be missed")
     args.work.mkdir(parents=True, exist_ok=True)
-    report = run_all(args, args.work.resolve())
-    report["command"] = "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:])
-    section = markdown_section(report)
+    command = "python " + " ".join([str(Path(sys.argv[0]))] + sys.argv[1:])
+    if args.real_pages is not None:
+        if not (args.real_pages / "README.md").is_file():
+            sys.exit(f"--real-pages {args.real_pages}: not the extraction development set (no README.md)")
+        report = run_real(args, args.work.resolve()) | {"command": command}
+        write_report(report, real_markdown_section(report), args.real_out, args.results_md, REAL_SECTION_TITLE)
+        if args.pages is None:
+            return
+    report = run_all(args, args.work.resolve()) | {"command": command}
+    write_report(report, markdown_section(report), args.out, args.results_md, SECTION_TITLE)
+
+
+def write_report(report: dict[str, Any], section: str, out: Path, results_md: Path, title: str) -> None:
     print(section)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
-    if str(args.results_md) != "-":
-        write_section(args.results_md, section, SECTION_TITLE)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    if str(results_md) != "-":
+        write_section(results_md, section, title)
 
 
 if __name__ == "__main__":

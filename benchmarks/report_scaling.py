@@ -8,11 +8,12 @@ clusters of 2-5, PII counts mostly 0. Signals do not agree with the reasons (onl
 
 Measured, each in a fresh process:
 - stats with pyarrow (`pipeline.stats.store.write_stats_local`: batches of 8,192 rows, partials merged as they go);
-- stats with Spark (`pipeline.spark.stats.write_stats`, local[2], as build_corpus runs it);
+- stats as build_corpus makes them since issue 22 (`pipeline.stats.store.write_stats_from_parts`: the driver merges
+  the counts each commit task wrote beside its part; the parts' counts are made first, untimed, as the commit
+  tasks make them while writing);
 - the report (`reporting.page.write_report`, what `jobs/report.py` runs: reads only OUT/stats/), once for time and
   RSS, once under tracemalloc.
-Peak memory: the process's peak RSS (ru_maxrss) above its RSS after imports; for Spark the sum of the peak
-RSS (VmHWM) of the driver, the JVM and its Python workers.
+Peak memory: the process's peak RSS (ru_maxrss) above its RSS after imports.
 
     .venv/bin/python benchmarks/report_scaling.py --sizes 10000 100000 1000000 --json /tmp/report_scaling/results.json
 """
@@ -31,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import Timer, current_rss_bytes, descendants, maxrss_bytes, peak_rss_bytes
+from benchmarks.measure import Timer, current_rss_bytes, maxrss_bytes
 
 PART_ROWS = 50_000
 STAGES = ["extract", "langid", "url", "heuristics", "quality", "dedup", "pii"]
@@ -161,20 +162,17 @@ def measure(kind: str, out_dir: str) -> dict:
     """One measurement in this process; printed as JSON by `main`."""
     from pipeline.config import load_config
     from pipeline.outputs import OutputDir
-    from pipeline.spark.stats import write_stats
-    from pipeline.stats.store import write_stats_local
+    from pipeline.corpus import count_committed
+    from pipeline.stats.parts import write_part_counts
+    from pipeline.stats.store import write_stats_from_parts, write_stats_local
 
     config = load_config(None, config_overrides())
     out = OutputDir(out_dir)
-    if kind == "stats-spark":
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        from pyspark.sql import SparkSession
-
-        spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-                 .config("spark.driver.memory", "2g").config("spark.sql.shuffle.partitions", "8")
-                 .config("spark.ui.showConsoleProgress", "false").config("spark.log.level", "ERROR").getOrCreate())
-        spark.range(1).count()  # JVM and workers up before the clock starts
+    parts = sorted(name.removesuffix(".parquet") for name in os.listdir(os.path.join(out_dir, "corpus"))
+                   if name.endswith(".parquet"))
+    if kind == "stats-parts":
+        for part in parts:  # what the commit tasks write beside their parts
+            write_part_counts(out, part, count_committed(out, part))
     from reporting.page import write_report  # imported before the baseline, like everything else
 
     if kind == "report-tracemalloc":
@@ -183,15 +181,11 @@ def measure(kind: str, out_dir: str) -> dict:
     with Timer() as timer:
         if kind == "stats-arrow":
             write_stats_local(out, config, "synthetic")
-        elif kind == "stats-spark":
-            write_stats(spark, out, config)
+        elif kind == "stats-parts":
+            write_stats_from_parts(out, config, "synthetic", parts)
         else:
             write_report(out_dir)
     result = {"seconds": timer.wall_s, "cpu_seconds": timer.cpu_s, "peak_rss_above_start": maxrss_bytes() - before}
-    if kind == "stats-spark":
-        processes = descendants(os.getpid())
-        result["peak_rss_above_start"] = sum(peak_rss_bytes(pid) for pid in [os.getpid()] + processes) - before
-        spark.stop()
     if kind == "report-tracemalloc":
         result["tracemalloc_peak"] = tracemalloc.get_traced_memory()[1]
     return result
@@ -201,7 +195,7 @@ def directory_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run_sizes(sizes: list[int], workdir: Path, spark_sizes: list[int]) -> list[dict]:
+def run_sizes(sizes: list[int], workdir: Path) -> list[dict]:
     import pyarrow.parquet as pq
 
     rows = []
@@ -212,7 +206,7 @@ def run_sizes(sizes: list[int], workdir: Path, spark_sizes: list[int]) -> list[d
             generate(docs, str(out))
             print(f"generated {docs:,} documents in {time.perf_counter() - start:.1f} s", file=sys.stderr)
         row: dict = {"documents": docs, "input_bytes": directory_bytes(out / "corpus") + directory_bytes(out / "rejected")}
-        kinds = ["stats-arrow"] + (["stats-spark"] if docs in spark_sizes else []) + ["report", "report-tracemalloc"]
+        kinds = ["stats-arrow"] + ["stats-parts"] + ["report", "report-tracemalloc"]
         for kind in kinds:
             done = subprocess.run([sys.executable, __file__, "measure", kind, str(out)], capture_output=True, text=True,
                                   check=True)
@@ -227,15 +221,15 @@ def run_sizes(sizes: list[int], workdir: Path, spark_sizes: list[int]) -> list[d
 
 def table(rows: list[dict]) -> str:
     mb = 1e6
-    lines = ["| documents | input Parquet | stats pyarrow: s / peak RSS | stats Spark local[2]: s / peak RSS | "
+    lines = ["| documents | input Parquet | stats pyarrow: s / peak RSS | stats from parts' counts: s / peak RSS | "
              "report: s / peak RSS / Python heap peak | stats on disk | histogram rows | index.html |",
              "|---:|---:|---|---|---|---:|---:|---:|"]
     for r in rows:
-        arrow, spark, rep, heap = r["stats-arrow"], r.get("stats-spark"), r["report"], r["report-tracemalloc"]
-        spark_cell = f"{spark['seconds']:.1f} s / {spark['peak_rss_above_start'] / mb:,.0f} MB" if spark else "-"
+        arrow, parts, rep, heap = r["stats-arrow"], r["stats-parts"], r["report"], r["report-tracemalloc"]
+        parts_cell = f"{parts['seconds']:.1f} s / {parts['peak_rss_above_start'] / mb:,.0f} MB"
         lines.append(
             f"| {r['documents']:,} | {r['input_bytes'] / mb:,.0f} MB | {arrow['seconds']:.1f} s / "
-            f"{arrow['peak_rss_above_start'] / mb:,.0f} MB | {spark_cell} | {rep['seconds']:.2f} s / "
+            f"{arrow['peak_rss_above_start'] / mb:,.0f} MB | {parts_cell} | {rep['seconds']:.2f} s / "
             f"{rep['peak_rss_above_start'] / mb:,.0f} MB / {heap['tracemalloc_peak'] / mb:,.1f} MB | "
             f"{r['stats_bytes'] / mb:,.2f} MB | {r['histogram_rows']:,} | {r['report_bytes'] / mb:,.2f} MB |")
     return "\n".join(lines)
@@ -248,12 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--spark-sizes", type=int, nargs="*", default=None, help="default: every size")
     parser.add_argument("--workdir", default="/tmp/report_scaling")
     parser.add_argument("--json", help="write the raw measurements here")
     options = parser.parse_args(args)
-    spark_sizes = options.sizes if options.spark_sizes is None else options.spark_sizes
-    rows = run_sizes(options.sizes, Path(options.workdir), spark_sizes)
+    rows = run_sizes(options.sizes, Path(options.workdir))
     if options.json:
         Path(options.json).write_text(json.dumps(rows, indent=2, sort_keys=True) + "\n")
     print(table(rows))

@@ -11,7 +11,8 @@ reported, or reported differently from how it is checked.
 A stage may also offer a pre-check on the raw page (`precheck`): a decision it can take before extraction
 from the URL or resiliparse's fast text, so the cheap-first cascade (pipeline/cascade.py) drops pages that
 the stage would drop anyway without paying for trafilatura. The cascade asks every stage before dedup for
-its pre-check and imports none of them.
+its pre-check and imports none of them. A stage that reads what only the record has (its HTTP headers and
+HTML head, `RECORD_ONLY_PARTS`: the opt-out stage) decides in its pre-check alone, with the cascade on or off.
 
 A stage never deletes a row: the first failed rule sets `drop_reason = "<stage>:<rule>"`, and later stages
 skip dropped rows unless `compute_all_signals` asks them to measure everything (for threshold tuning).
@@ -106,12 +107,17 @@ def flag(name: str, signal: str, means: str) -> Rule:
 
 @dataclass
 class Page:
-    """A response before extraction, for pre-checks: its URL, and resiliparse's fast texts of its HTML made on
-    first use (one parse for every text any pre-check of the run reads). A text is None when the page cannot
-    be parsed cheaply: the pre-check then decides nothing and the full path decides."""
+    """A response before extraction, for pre-checks: its URL, its HTTP headers and decoded HTML as the record
+    holds them, and resiliparse's fast texts of its HTML made on first use (one parse for every text any
+    pre-check of the run reads). A text is None when the page cannot be parsed cheaply: the pre-check then
+    decides nothing and the full path decides."""
 
     url: str | None
     fast_texts: Callable[[], tuple[str, str] | None]  # () -> (all visible text, main-content text) or None
+    # Every header line of the HTTP response in order, (name lowercased, value stripped); a repeated header
+    # appears once per line. Empty for inputs that have none (tables, WET records).
+    http_headers: tuple[tuple[str, str], ...] = ()
+    html: str = ""  # the decoded HTML (charset as extraction decoded it); "" where there is none
     _texts: tuple[str, str] | None = None
     _made: bool = False
 
@@ -141,8 +147,14 @@ class PrecheckSettings:
 
 
 # What a pre-check reads, cheapest first: the cascade runs pre-checks in this order (then in stage order),
-# so a page the URL decides is never parsed, and one parse serves every text-reading pre-check.
-PAGE_PARTS = ("url", "visible_text", "main_text")
+# so a page the URL decides is never parsed, and one parse serves every text-reading pre-check. "http" is the
+# response's headers and the head of its HTML (`Page.http_headers`, `Page.html`).
+PAGE_PARTS = ("http", "url", "visible_text", "main_text")
+# Parts only the raw record has: a stage reading them cannot decide anywhere else (the stage chain sees the
+# extracted text), so its pre-check is not an optimisation but the stage's decision itself. Such pre-checks
+# run with the cascade off and with `compute_all_signals` too (pipeline/cascade.py), and first, so a page gets
+# the same reason in every mode.
+RECORD_ONLY_PARTS = ("http",)
 
 
 class DocumentStage(ABC):

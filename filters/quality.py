@@ -18,15 +18,19 @@ The text the model sees must be normalized as its training data was: "classifier
 by spaces, nothing else: DCLM's scorer, for external models trained on raw text). When the model sits
 next to a `training_config.json` written by the training job, a different normalization is refused.
 
-The model is loaded and checked when the stage is built (on the driver, before a job starts): a missing
-file raises FileNotFoundError naming the path, a label the model does not have raises ValueError listing
-the model's labels. Workers reload it lazily after unpickling (`_loaded_model` is never pickled).
+The model is checked when the stage is built (on the driver, before a job starts) from its header and
+dictionary, without loading it (its matrices are most of the file, gigabytes for DCLM's classifier): a missing
+file raises FileNotFoundError naming the path, a file without fastText's header or a label the model does
+not have raises ValueError (listing the model's labels). Each process that scores loads the model on first
+use (`_loaded_model` is never pickled).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
+import struct
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -65,18 +69,54 @@ def pareto_draw(seed: int, doc_id: str, alpha: float) -> float:
     return float(np.random.default_rng(document_seed(seed, doc_id)).pareto(alpha))
 
 
-def load_checked_model(model_path: str, label: str) -> Any:
-    """The fastText model at `model_path`, after checking that it exists and has `label`."""
+# fastText's model file (src/fasttext.cc signModel, args.cc and dictionary.cc save; little-endian, packed):
+# magic and version, the training args (12 int32 + a double), then the dictionary: its head (size, nwords,
+# nlabels as int32; ntokens, pruneidx_size as int64) and `size` entries of (UTF-8 bytes, NUL, int64 count,
+# int8 type: 0 word, 1 label), words first. The same in .bin and quantized .ftz files.
+FASTTEXT_MAGIC = 793712314
+FASTTEXT_VERSIONS = (11, 12)  # the versions fastText itself still reads
+_FASTTEXT_HEAD = struct.Struct("<2i12id3i2q")
+_ENTRY_TAIL_BYTES = 9  # the int64 count and the int8 type after an entry's NUL
+LABEL_ENTRY = 1
+
+
+def fasttext_labels(model_path: str) -> list[str]:
+    """The labels of the fastText model at `model_path`, in the model's order (as `get_labels()` lists them),
+    read from its dictionary without loading the model; ValueError when the file is not a fastText model."""
+    if os.path.getsize(model_path) < _FASTTEXT_HEAD.size:
+        raise ValueError(f"{model_path} is not a fastText model (shorter than fastText's header)")
+    with open(model_path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        head = _FASTTEXT_HEAD.unpack_from(data)
+        magic, file_version, size = head[0], head[1], head[15]
+        if magic != FASTTEXT_MAGIC or file_version not in FASTTEXT_VERSIONS:
+            raise ValueError(f"{model_path} is not a fastText model (magic {magic}, version {file_version})")
+        labels, position = [], _FASTTEXT_HEAD.size
+        for _ in range(size):
+            end = data.find(b"\0", position)
+            if end < 0 or end + _ENTRY_TAIL_BYTES >= len(data):
+                raise ValueError(f"{model_path} is not a fastText model (its dictionary is cut short)")
+            if data[end + _ENTRY_TAIL_BYTES] == LABEL_ENTRY:
+                labels.append(data[position:end].decode("utf-8", errors="replace"))
+            position = end + 1 + _ENTRY_TAIL_BYTES
+    return labels
+
+
+def check_model(model_path: str, label: str) -> None:
+    """The model file exists, is a fastText model and has `label`; nothing is loaded (the driver's check)."""
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"quality classifier model not found: {model_path}")
-    import fasttext
-
-    model = fasttext.load_model(model_path)
-    labels = list(model.get_labels())
+    labels = fasttext_labels(model_path)
     if label not in labels:
         raise ValueError(f"quality.label {label!r} is not a label of {model_path}; the model's labels are: "
                          f"{', '.join(labels)}")
-    return model
+
+
+def load_checked_model(model_path: str, label: str) -> Any:
+    """The fastText model at `model_path`, after `check_model`."""
+    check_model(model_path, label)
+    import fasttext
+
+    return fasttext.load_model(model_path)
 
 
 class QualityStage(DocumentStage):
@@ -98,7 +138,7 @@ class QualityStage(DocumentStage):
         if config.mode == "pareto" and not config.pareto_alpha > 0:
             raise ValueError(f"quality.pareto_alpha: expected > 0, got {config.pareto_alpha}")
         self.model_path = config.model_path
-        self._loaded_model = load_checked_model(self.model_path, config.label)  # fails before the job starts
+        check_model(self.model_path, config.label)  # fails before the job starts; loaded on first use
         self._check_training_normalization()
 
     def _check_training_normalization(self) -> None:

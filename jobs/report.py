@@ -2,6 +2,8 @@
 
 The page is built by the `reporting` package (see its docstring): from OUT/stats/ (computed first when the
 run has none), the run's OUT/_config.toml and OUT/tokens/manifest.json. Same stats, same bytes.
+OUT may be a URI (`s3://bucket/run1`): the page is written there too, beside the run whose stats it shows
+(where a cluster job's user looks for it), and the job prints its URI; README, "Object storage (S3)".
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from reporting.page import write_report
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("output", help="a build_corpus or run_stages output directory")
+    parser.add_argument("output", help="a build_corpus or run_stages output directory (local path or URI)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
         path = write_report(args.output)

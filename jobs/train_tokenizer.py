@@ -3,7 +3,8 @@
 
 Reads the `[tokenizer]` section (see tokenizer/config.py); writes tokenizer.json (loadable by
 `tokenizers.Tokenizer.from_file` and `transformers.PreTrainedTokenizerFast`), tokenizer_config.json,
-special_tokens_map.json, report.json (held-out compression per language) and _config.toml.
+special_tokens_map.json, report.json (held-out compression per language) and _config.toml. --input and
+--output may be URIs of any pyarrow filesystem (`s3://...`; README, "Object storage (S3)").
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from tokenizer.train import format_report, train_and_write
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--input", required=True, help="corpus directory (OUT/corpus: part-*.parquet)")
-    parser.add_argument("--output", required=True, help="tokenizer directory (OUT/tokenizer)")
+    parser.add_argument("--input", required=True, help="corpus directory (OUT/corpus: part-*.parquet), path or URI")
+    parser.add_argument("--output", required=True, help="tokenizer directory (OUT/tokenizer), path or URI")
     add_config_args(parser)
     return parser.parse_args(argv)
 

@@ -11,9 +11,15 @@ text (`PAGE_PARTS`), in stage order within each. resiliparse parses the page onc
 that reads text, and only for the texts some pre-check reads. The first pre-check that drops the page
 decides. Its row carries that pre-check's signals and the `cascade_*` signals of the ones before it (a
 stage's own columns are written only where that stage decided). With the default stages:
+0. optout: the `optout` stage itself on the response's headers and HTML head (`optout:<rule>`);
 1. url: the `url` stage itself on the record's URL (`url:<rule>`: its decision depends on the URL alone);
 2. heuristics: too few visible words for Gopher's minimum -> `cascade:too_few_words`;
 3. langid: lid.176 on the main-content text's prefix says no kept language -> `cascade:language_not_kept`.
+
+Pre-checks that read a part only the raw record has (`RECORD_ONLY_PARTS`, the "http" part: headers and HTML
+head) are the stage's decision itself, not a shortcut: the stage chain never sees headers. They run whether
+the cascade is on or off, `compute_all_signals` included, and they come first, so an opted-out page gets the
+same `optout:*` reason, and every other page the same output, in every mode.
 Everything else goes through trafilatura and the stage chain unchanged, so every page the cascade lets
 through gets byte-identical output with the cascade on or off; only rows it dropped carry `cascade_*` columns.
 
@@ -35,7 +41,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from contract.stage import CASCADE, PAGE_PARTS, DocumentStage, Page, PrecheckSettings
+from contract.stage import CASCADE, PAGE_PARTS, RECORD_ONLY_PARTS, DocumentStage, Page, PrecheckSettings
 from pipeline.config import Config
 from pipeline.extract import ExtractConfig
 from pipeline.html_text import fast_texts
@@ -55,20 +61,25 @@ def precheck_settings(extract: ExtractConfig) -> PrecheckSettings:
 class Cascade:
     """The pre-checks of the stages before dedup, cheapest first (`pipeline.extract.Prefilter`)."""
 
-    def __init__(self, stages: Sequence[DocumentStage], settings: PrecheckSettings) -> None:
+    def __init__(self, stages: Sequence[DocumentStage], settings: PrecheckSettings,
+                 parts: Sequence[str] = PAGE_PARTS) -> None:
+        """`parts`: the page parts whose pre-checks run (all of them, or only `RECORD_ONLY_PARTS` when the
+        cascade is off)."""
         self.settings = settings
         reads = {stage.name: stage.precheck_reads(settings) for stage in stages}
         unknown = set(reads.values()) - set(PAGE_PARTS) - {None}
         if unknown:
             raise ValueError(f"pre-checks read unknown page parts {sorted(unknown)} (known: {PAGE_PARTS})")
+        reads = {name: part for name, part in reads.items() if part in parts}
         # sorted() is stable: stage order within each part
-        self.prechecks = sorted((stage for stage in stages if reads[stage.name] is not None),
+        self.prechecks = sorted((stage for stage in stages if reads.get(stage.name) is not None),
                                 key=lambda stage: PAGE_PARTS.index(reads[stage.name]))
         self.visible, self.main = "visible_text" in reads.values(), "main_text" in reads.values()
 
-    def check(self, url: str | None, html: str) -> dict[str, Any] | None:
+    def check(self, url: str | None, html: str,
+              http_headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any] | None:
         """Columns of a page dropped before trafilatura (drop_reason and signals), or None to extract it."""
-        page = Page(url, lambda: fast_texts(html, visible=self.visible, main=self.main))
+        page = Page(url, lambda: fast_texts(html, visible=self.visible, main=self.main), http_headers, html)
         carried: dict[str, Any] = {}
         for stage in self.prechecks:
             measured, reason = stage.precheck(page, self.settings)
@@ -82,16 +93,17 @@ _CASCADES: dict[str, Cascade | None] = {}
 
 
 def cascade_for(config: Config, stages_before_dedup: Sequence[DocumentStage]) -> Cascade | None:
-    """The cascade for `config`, built once per worker process; None when it is off or no stage offers a
-    pre-check.
+    """The cascade for `config`, built once per worker process; None when no stage offers a pre-check that
+    runs.
 
-    Off with `pipeline.compute_all_signals`: that mode asks every stage to measure every document, which
-    needs trafilatura's text.
+    Off with `extract.cascade = false` and with `pipeline.compute_all_signals` (that mode asks every stage to
+    measure every document, which needs trafilatura's text): then only the pre-checks of `RECORD_ONLY_PARTS`
+    run, since they are the only place their stage decides.
     """
-    if not config.extract.cascade or config.pipeline.compute_all_signals:
-        return None
+    full = config.extract.cascade and not config.pipeline.compute_all_signals
     key = config_hash(config)
     if key not in _CASCADES:
-        cascade = Cascade(stages_before_dedup, precheck_settings(config.extract))
+        cascade = Cascade(stages_before_dedup, precheck_settings(config.extract),
+                          PAGE_PARTS if full else RECORD_ONLY_PARTS)
         _CASCADES[key] = cascade if cascade.prechecks else None
     return _CASCADES[key]

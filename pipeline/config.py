@@ -26,7 +26,8 @@ KNOWN_STAGES = ("extract",) + tuple(STAGE_CLASSES) + (DEDUP_STAGE,)
 class PipelineConfig:
     # In order. extract applies to WARC inputs only; quality needs quality.model_path. PII is scrubbed
     # after dedup: duplicates are found on the original text and only the kept documents pay for presidio.
-    stages: tuple[str, ...] = ("extract", "langid", "url", "heuristics", "dedup", "pii")
+    # optout decides on the WARC response before extraction (filters/optout.py); leave it out to disable it.
+    stages: tuple[str, ...] = ("extract", "optout", "langid", "url", "heuristics", "dedup", "pii")
     compute_all_signals: bool = False  # measure signals on already-dropped documents too (threshold tuning)
     batch_rows: int = bounded(256, ge=1, le=1 << 20)  # rows per Arrow record batch between stages
     # JSONL/Parquet texts over this many UTF-8 bytes are `input:text_too_large` before any stage measures

@@ -28,6 +28,8 @@ from pipeline.inputs import TABLE_SUFFIXES, is_wet, open_input  # the one list o
 from pipeline.outputs import OutputDir
 from pipeline.registry import STAGE_CLASSES
 from pipeline.schema import document_schema
+from pipeline.stats.counts import signal_types
+from pipeline.stats.parts import Counts, done_file, has_part_counts, write_part_counts
 from pipeline.stages import batched, chain_batches
 from pipeline.tables import DUPLICATE_ID, TableReadError, read_table_rows
 from pipeline.toml_config import ConfigError, config_hash
@@ -275,18 +277,25 @@ def read_decisions(out: OutputDir, path: str) -> pa.Table:
     return pq.read_table(out.path(folder), filesystem=out.fs).select(DECISION_SCHEMA.names).cast(DECISION_SCHEMA)
 
 
-def commit_unit(out: OutputDir, path: str, config: Config) -> None:
+def commit_unit(out: OutputDir, path: str, config: Config) -> dict[str, Any]:
     """Finish one extracted part (dedup's decisions, the stages after dedup) and split it into kept
     (`corpus/`) and dropped (`rejected/`) rows, one slice of row groups at a time (`slices`): a task holds one
-    slice of its part (and dedup's decisions for the part), never the whole part."""
+    slice of its part (and dedup's decisions for the part), never the whole part. Each slice is counted as it
+    is written (`pipeline.stats.parts`). Returns the part's completion marker: its path and rows by reason."""
     part = part_name(path)
-    marker = f"{CORPUS}/_done/{part}.json"
+    marker = done_file(part)
     if out.exists(marker):
-        return
+        done = out.read_json(marker)
+        if has_part_counts(out, part) and written_rows(out, part) == kept_and_dropped(done.get("rows_by_reason")):
+            return done
+        # the files changed after their commit (a lost row, a deleted part), or a version that did not count them
+        # committed the part: its counts are made again from what the files hold
+        return _mark_committed(out, path, count_committed(out, part))
     decisions = read_decisions(out, path) if has_dedup(config) else None
     with out.fs.open_input_file(out.path(f"{EXTRACTED}/{part}.parquet")) as source:
         extracted = pq.ParquetFile(source)
         schema = extracted.schema_arrow
+        counts = Counts(list(signal_types(schema)))
         with out.parquet_writer(f"{CORPUS}/{part}.parquet", schema) as kept_writer, \
                 out.parquet_writer(f"{REJECTED}/{part}.parquet", schema) as rejected_writer:
             for rows in slices(extracted, schema):
@@ -294,7 +303,45 @@ def commit_unit(out: OutputDir, path: str, config: Config) -> None:
                 kept = pc.is_null(table["drop_reason"])
                 kept_writer.write_table(table.filter(kept))
                 rejected_writer.write_table(table.filter(pc.invert(kept)))
-    out.write_json(marker, {"warc_path": path})
+                counts.add_rows(table)
+    return _mark_committed(out, path, counts)
+
+
+def _mark_committed(out: OutputDir, path: str, counts: Counts) -> dict[str, Any]:
+    """Write the part's counts, then its marker (a part is counted once its marker stands)."""
+    part = part_name(path)
+    done = {"warc_path": path, "rows_by_reason": write_part_counts(out, part, counts)}
+    out.write_json(done_file(part), done)
+    return done
+
+
+def committed_files(out: OutputDir, part: str) -> list[str]:
+    """The part's corpus/ and rejected/ files that exist."""
+    return [name for name in (f"{CORPUS}/{part}.parquet", f"{REJECTED}/{part}.parquet") if out.exists(name)]
+
+
+def written_rows(out: OutputDir, part: str) -> tuple[int, int]:
+    """(kept, dropped) rows of a committed part, from its files' footers (a missing file holds none)."""
+    rows = {name.split("/")[0]: pq.read_metadata(out.path(name), filesystem=out.fs).num_rows
+            for name in committed_files(out, part)}
+    return rows.get(CORPUS, 0), rows.get(REJECTED, 0)
+
+
+def kept_and_dropped(rows_by_reason: list[list[Any]] | None) -> tuple[int, int] | None:
+    if rows_by_reason is None:
+        return None
+    return (sum(rows for reason, rows in rows_by_reason if reason is None),
+            sum(rows for reason, rows in rows_by_reason if reason is not None))
+
+
+def count_committed(out: OutputDir, part: str) -> Counts:
+    """The counts of a part already written to corpus/ and rejected/, read back."""
+    files = [pq.ParquetFile(out.path(name), filesystem=out.fs) for name in committed_files(out, part)]
+    counts = Counts(list(signal_types(files[0].schema_arrow)) if files else [])
+    for file in files:
+        for batch in file.iter_batches(batch_size=COMMIT_BATCH_ROWS):
+            counts.add_rows(batch)
+    return counts
 
 
 def slices(parquet: pq.ParquetFile, schema: pa.Schema) -> Iterator[pa.Table]:

@@ -255,7 +255,8 @@ def crawl_from_path(path: str) -> str | None:
 class Prefilter(Protocol):
     """A check that runs before trafilatura (pipeline/cascade.py's `Cascade`)."""
 
-    def check(self, url: str | None, html: str) -> dict[str, Any] | None:
+    def check(self, url: str | None, html: str,
+              http_headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any] | None:
         """Columns (with `drop_reason`) for a page dropped without trafilatura, or None to extract it."""
 
 
@@ -265,7 +266,8 @@ def response_document(
 ) -> dict[str, Any]:
     """A Document row for a response record; problems become `drop_reason`, never exceptions.
 
-    `prefilter` runs on decoded HTML that would otherwise go to trafilatura, and may drop it first.
+    `prefilter` runs on decoded HTML that would otherwise go to trafilatura, with the response's header lines,
+    and may drop it first (pipeline/cascade.py: the opt-out stage decides there whether the cascade is on or off).
     """
     headers = record.headers
     url = headers.get("warc-target-uri", "").strip("<>") or None
@@ -306,7 +308,7 @@ def response_document(
     html, codec, source = decode_html(body, header_charset)
     doc |= {"charset": codec, "charset_source": source}
     if prefilter is not None:
-        dropped = prefilter.check(url, html)
+        dropped = prefilter.check(url, html, response.header_lines)
         if dropped is not None:
             return doc | dropped
     text, rule = sandbox.extract(html)

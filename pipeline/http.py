@@ -39,6 +39,9 @@ class HttpResponse:
     status: int
     headers: dict[str, str]  # names lowercased; a repeated header keeps its first value
     body: bytes
+    # every header line in order, (name lowercased, value stripped): opt-out headers such as X-Robots-Tag
+    # may be sent several times, and each line counts (filters/optout.py)
+    header_lines: tuple[tuple[str, str], ...] = ()
 
 
 def parse_response(block: bytes) -> HttpResponse:
@@ -54,11 +57,13 @@ def parse_response(block: bytes) -> HttpResponse:
     if len(parts) < 2 or not parts[0].upper().startswith("HTTP/") or not STATUS_CODE.fullmatch(parts[1]):
         raise PayloadError(f"bad HTTP status line {lines[0][:80]!r}")
     headers: dict[str, str] = {}
+    header_lines: list[tuple[str, str]] = []
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if colon:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return HttpResponse(int(parts[1]), headers, block[end + sep :])
+            header_lines.append((name.strip().lower(), value.strip()))
+            headers.setdefault(*header_lines[-1])
+    return HttpResponse(int(parts[1]), headers, block[end + sep :], tuple(header_lines))
 
 
 def dechunk(body: bytes) -> bytes:

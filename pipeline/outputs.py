@@ -89,6 +89,10 @@ class OutputDir:
                 parquet_writer(sink, schema) as writer:
             yield writer
 
+    def write_parquet(self, relative: str, table: pa.Table) -> None:
+        with self.parquet_writer(relative, table.schema) as writer:
+            writer.write_table(table)
+
     def remove(self, relative: str) -> None:
         """Delete a file if it is there (an earlier run's result that a rerun must not leave standing)."""
         if self.exists(relative):

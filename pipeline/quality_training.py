@@ -54,6 +54,7 @@ import numpy as np
 
 from contract.bounds import bounded
 from filters.quality_model import NORMALIZATIONS, label_probabilities, normalize_text
+from pipeline.stats.store import RUN_STAGES_DOCUMENTS
 from storage.atomic import TEMPORARY_MARK, atomic_path, write_atomic
 
 LABEL_PREFIX = "__label__"
@@ -124,12 +125,15 @@ class Example:
 
 
 def source_files(path: str) -> list[str]:
-    """The files a source names: the file itself, a build_corpus output's `corpus/` parts, or every
-    readable file under a directory (sorted; names starting with "_" or "." are skipped, as Spark does)."""
+    """The files a source names: the file itself, a build_corpus output's `corpus/` parts, a run_stages
+    output's documents.parquet (not its statistics or index), or every readable file under a directory
+    (sorted; names starting with "_" or "." are skipped, as Spark does)."""
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
         raise FileNotFoundError(f"training source not found: {path}")
+    if os.path.isfile(os.path.join(path, RUN_STAGES_DOCUMENTS)):
+        return [os.path.join(path, RUN_STAGES_DOCUMENTS)]
     corpus = os.path.join(path, "corpus")
     root = corpus if os.path.isdir(corpus) else path
     found = []

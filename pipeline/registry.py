@@ -21,6 +21,7 @@ STAGE_PATHS = (
     "filters.encoding:EncodingStage",
     "filters.perplexity:PerplexityStage",
     "filters.decontam:DecontamStage",
+    "filters.optout:OptoutStage",
 )
 
 

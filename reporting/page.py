@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.inputs import is_uri
 from pipeline.outputs import OutputDir
 from pipeline.stats.rules import all_rules, threshold_rules
 from pipeline.stats.store import (ensure_stats, read_run_config, read_signal_histograms, read_stats_tables,
@@ -58,7 +59,9 @@ def render(summary: dict[str, Any], tables: dict[str, pa.Table], bars: dict[str,
 
 
 def write_report(uri: str) -> str:
-    """Write OUT/report/index.html (stats are computed first if the output has none); returns its path."""
+    """Write OUT/report/index.html (stats are computed first if the output has none); returns its location:
+    the local path, or the URI for an output on an object store (the page is written beside the run, where
+    its stats are, on every filesystem)."""
     out = OutputDir(uri)
     summary = refresh_tokens(out, ensure_stats(out))
     config, _ = read_run_config(out)
@@ -66,4 +69,4 @@ def write_report(uri: str) -> str:
     bars, whatifs = signal_views(read_signal_histograms(out, HISTOGRAM_COLUMNS), summary, tables["quantiles"], config)
     page = render(summary, tables, bars, whatifs, config)
     out.write_bytes(REPORT, page.encode("utf-8"))
-    return out.path(REPORT)
+    return out.uri_of(REPORT) if is_uri(uri) else out.path(REPORT)

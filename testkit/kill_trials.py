@@ -30,7 +30,7 @@ from typing import Callable
 from testkit.processes import ROOT, run_and_kill, run_to_completion
 
 BIN = Path(sys.executable).parent  # the venv's bin/: python, spark-submit
-DEMO_STAGES_WITHOUT_QUALITY = "pipeline.stages=['extract','langid','url','heuristics','dedup','pii']"
+DEMO_STAGES_WITHOUT_QUALITY = "pipeline.stages=['extract','optout','langid','url','heuristics','dedup','pii']"
 DECISIONS_DIR = "dedup/decisions"
 
 
@@ -88,7 +88,7 @@ def build_progress(out: Path, inputs: int) -> str:
     """Where a corpus run stood when it was killed, from its markers."""
     return (f"extracted {count_files(out / 'extracted' / '_done', '*.json')}/{inputs}, "
             f"dedup {'done' if (out / 'dedup' / '_done.json').is_file() else '-'}, "
-            f"committed {count_files(out / 'corpus' / '_done', '*.json')}/{inputs}, "
+            f"committed {count_files(out / 'stats' / 'parts', '*.json')}/{inputs}, "
             f"summary {'yes' if (out / 'stats' / 'summary.json').is_file() else 'no'}, "
             f"{leftovers(out)} temporaries")
 

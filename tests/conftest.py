@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from testkit.s3 import free_port, s3_environment, start_s3_server
 from testkit.warc_writer import write_warc
+
+# S3 (tests/test_s3.py): the endpoint and credentials are set now, before Spark or Ray start, because their
+# workers inherit this process's environment once, when they start. Harmless when no server runs: no test
+# reaches real S3, and the server starts on this port only when a test asks for `s3_server`. Test modules
+# import this file a second time as `tests.conftest`: the port chosen first is kept (S3_PORT_VARIABLE).
+S3_PORT_VARIABLE = "CORPUS_PIPELINE_TEST_S3_PORT"
+S3_PORT = int(os.environ.get(S3_PORT_VARIABLE) or free_port())
+os.environ.update(s3_environment(S3_PORT), **{S3_PORT_VARIABLE: str(S3_PORT)})
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_WARCS = ROOT / "sample_data" / "warc"
@@ -56,6 +65,28 @@ def ray_local():
     start_local_ray()
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto) on 127.0.0.1:S3_PORT for the whole run, started on first use."""
+    server = start_s3_server(S3_PORT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server) -> str:
+    """A fresh, empty bucket on the loopback S3 server: its `s3://NAME` URI."""
+    return s3_server.create_bucket()
+
+
+def read_corpus(out: Path):
+    """The kept rows of a corpus run: OUT/corpus/ also holds the dataset card (README.md), which a bare
+    `pq.read_table` of the folder would take for a Parquet file."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(Path(out) / "corpus", ignore_prefixes=[".", "_", "README"])
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import pytest
 
 from jobs import run_stages
 from pipeline.config import load_config
-from pipeline.corpus import AccountingError, extract_unit, summarize
+from pipeline.corpus import AccountingError, extract_unit, part_name, summarize
 from pipeline.outputs import ConfigMismatchError, OutputDir
 from pipeline.spark.job import build_corpus
 from testkit.records import ARTICLE, info, request, response
 from testkit.warc_writer import gzip_member
-from tests.conftest import file_digests
+from tests.conftest import file_digests, read_corpus
 
 
 EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
@@ -58,11 +58,11 @@ def test_summary_counts_every_record(first_run, inputs):
     assert summary["failed_inputs"][1]["error"].startswith("WarcFileError: corrupt gzip data")
 
 
-def test_outputs_split_kept_and_rejected_rows(first_run):
+def test_outputs_split_kept_and_rejected_rows(first_run, inputs):
     import pyarrow.parquet as pq
 
     out, summary = first_run
-    corpus = pq.read_table(out / "corpus").to_pylist()
+    corpus = read_corpus(out).to_pylist()
     rejected = pq.read_table(out / "rejected").to_pylist()
     assert sorted(r["url"] for r in corpus) == ["https://site.example/a1", "https://site.example/b1"]
     assert all(r["drop_reason"] is None and "planted" in r["text"] for r in corpus)
@@ -70,7 +70,10 @@ def test_outputs_split_kept_and_rejected_rows(first_run):
     assert sorted(r["drop_reason"] for r in rejected) == sorted(
         ["extract:not_html", "warc:non_200_status", "warc:truncated_record"])
     assert json.loads((out / "stats" / "summary.json").read_text()) == summary
-    for folder in ("", "corpus", "rejected", "extracted", "stats"):
+    assert sorted(path.name for path in (out / "corpus").iterdir()) == sorted(
+        [f"{part_name(path)}.parquet" for path in inputs] + ["README.md"])  # the data and its card: `datasets`
+    # takes every other file there for data
+    for folder in ("", "rejected", "extracted", "stats"):
         assert (out / folder / "_config.toml").read_text().startswith("# config_hash = ")
 
 

@@ -2,7 +2,6 @@
 that every page it lets through ends exactly as with the cascade off."""
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
 
 from contract.stage import Page
@@ -15,6 +14,7 @@ from pipeline.extract import sandbox_for
 from pipeline.spark.job import build_corpus
 from testkit.records import info, request, response
 from testkit.warc_writer import write_warc
+from tests.conftest import read_corpus
 
 STAGES = ["extract", "langid", "url", "heuristics"]
 
@@ -171,7 +171,7 @@ def job(spark, warc, url_lists, tmp_path_factory) -> tuple[dict, list[dict]]:
     """(summary, corpus rows) of the Spark job with the cascade on."""
     out = tmp_path_factory.mktemp("job")
     summary = build_corpus(spark, [warc], str(out), make_config(True, url_lists))
-    return summary, pq.read_table(out / "corpus").to_pylist()
+    return summary, read_corpus(out).to_pylist()
 
 
 def test_job_accounting_holds_with_the_cascade(job, chains):

@@ -17,7 +17,7 @@ from jobs import run_stages
 from pipeline.config import load_config
 from pipeline.corpus import AccountingError, part_name
 from pipeline.spark.job import build_corpus
-from tests.conftest import file_digests
+from tests.conftest import file_digests, read_corpus
 
 STAGES = "pipeline.stages=['extract', 'dedup']"
 CONFIG = load_config(None, [STAGES])
@@ -82,7 +82,7 @@ def spark_run(spark, inputs, tmp_path_factory) -> Path:
 
 def rows_of(out: Path) -> dict[tuple[str, str], dict]:
     """Rows by (input file name, id), without the repeats marked while reading (they share a key)."""
-    table = pq.read_table(out / "corpus").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    table = read_corpus(out).to_pylist() + pq.read_table(out / "rejected").to_pylist()
     return {(Path(row["warc_path"]).name, row["id"]): row for row in table if row["drop_reason"] != "input:duplicate_id"}
 
 
@@ -134,7 +134,7 @@ def test_summary_accounts_for_every_row(spark_run):
 def test_run_stages_gives_the_same_rows(spark_run, inputs, tmp_path):
     assert run_stages.main(["--stages", "extract,dedup", "--input", *inputs, "--output", str(tmp_path)]) == 0
     in_process = pq.read_table(tmp_path / "documents.parquet").sort_by([("warc_path", "ascending"), ("id", "ascending")])
-    both = pq.read_table(spark_run / "corpus").to_pylist() + pq.read_table(spark_run / "rejected").to_pylist()
+    both = read_corpus(spark_run).to_pylist() + pq.read_table(spark_run / "rejected").to_pylist()
     key = lambda row: (row["warc_path"], row["id"], row["drop_reason"] or "")  # noqa: E731
     assert sorted(in_process.to_pylist(), key=key) == sorted(both, key=key)
     assert file_digests(tmp_path / "dedup" / "index") == file_digests(spark_run / "dedup" / "index")
@@ -142,7 +142,7 @@ def test_run_stages_gives_the_same_rows(spark_run, inputs, tmp_path):
 
 def test_resumed_and_repeated_runs_are_byte_identical(spark, spark_run, inputs, tmp_path):
     build_corpus(spark, inputs, str(tmp_path), CONFIG)
-    for marker in (tmp_path / "corpus" / "_done").iterdir():  # killed after dedup, before any commit
+    for marker in (tmp_path / "stats" / "parts").glob("*.json"):  # killed after dedup, before any commit
         marker.unlink()
     (tmp_path / "corpus" / "part-0123.parquet.tmp-dead").write_bytes(b"half a file")
     build_corpus(spark, inputs, str(tmp_path), CONFIG)

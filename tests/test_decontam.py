@@ -21,6 +21,7 @@ from pipeline.config import load_config
 from pipeline.corpus import build_stages
 from pipeline.stats.rules import all_rules, decision_rules
 from pipeline.toml_config import ConfigError
+from tests.conftest import read_corpus
 
 # Benchmark-like items: a word problem, a code prompt (20 words once punctuation-only tokens go), a multiple
 # choice question whose choices and answer are too short to match, a 9-word item matched whole, a 7-word one.
@@ -285,7 +286,7 @@ def test_spark_gives_the_same_rows_as_run_stages(spark, tmp_path, eval_file, mod
     local = run_stages_rows(docs, tmp_path / "local", eval_file, mode)
     config = load_config(None, [STAGES, f"decontam.eval_paths={json.dumps([eval_file])}", f"decontam.mode={mode}"])
     build_corpus(spark, [docs], str(tmp_path / "spark"), config)
-    on_spark = pa.concat_tables([pq.read_table(tmp_path / "spark" / folder) for folder in ("corpus", "rejected")])
+    on_spark = pa.concat_tables([read_corpus(tmp_path / "spark"), pq.read_table(tmp_path / "spark" / "rejected")])
     assert on_spark.num_rows == local.num_rows == 5
     columns = ["id", "text", "drop_reason", "decontam_matches", "decontam_benchmarks", "decontam_cuts"]
     assert on_spark.sort_by("id").select(columns).to_pylist() == local.select(columns).to_pylist()

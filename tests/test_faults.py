@@ -17,6 +17,7 @@ from pipeline.config import load_config
 from pipeline.spark.job import build_corpus
 from pipeline.stats.rules import all_rules, is_declared
 from testkit.faults import FAULTS, Fault, write_fault
+from tests.conftest import read_corpus
 
 EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
 DOCUMENT_TYPES = ("response", "unreadable")  # the record kinds that become rows; every other kind is only counted
@@ -40,7 +41,7 @@ def in_process(fault_paths, tmp_path_factory) -> tuple[dict, list[dict], dict | 
 def on_spark(spark, fault_paths, tmp_path_factory) -> tuple[dict, list[dict], dict | None]:
     out = tmp_path_factory.mktemp("faults-spark")
     summary = build_corpus(spark, sorted(fault_paths.values()), str(out), EXTRACT_ONLY)
-    rows = pq.read_table(out / "corpus").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    rows = read_corpus(out).to_pylist() + pq.read_table(out / "rejected").to_pylist()
     manifests = [json.loads(line) for line in (out / "stats" / "inputs.jsonl").read_text().splitlines()]
     return summary, rows, {m["warc_path"]: m for m in manifests}
 

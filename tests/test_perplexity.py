@@ -22,6 +22,7 @@ from pipeline.corpus import output_schema
 from pipeline.quality_training import is_holdout
 from pipeline.stages import chain_batches
 from pipeline.stats.rules import decision_rules
+from tests.conftest import read_corpus
 
 SUBJECTS = ["the farmer", "a miller", "the old baker", "my neighbour", "the young teacher", "a fisherman"]
 VERBS = ["planted", "sold", "carried", "painted", "repaired", "bought"]
@@ -261,7 +262,7 @@ def test_build_corpus_gives_the_same_rows_as_run_stages(model_dir, tmp_path, spa
     source, items, rows, _, _ = run_in_process(model_dir, tmp_path)
     spark_out = tmp_path / "spark"
     build_corpus(spark, [source], str(spark_out), load_config(None, items))
-    spark_rows = pq.read_table(spark_out / "corpus").to_pylist() + pq.read_table(spark_out / "rejected").to_pylist()
+    spark_rows = read_corpus(spark_out).to_pylist() + pq.read_table(spark_out / "rejected").to_pylist()
     columns = ["id", "lang", "drop_reason", "perplexity", "perplexity_bucket", "text"]
     assert len(spark_rows) == 3 and sorted(tuple(row[c] for c in columns) for row in spark_rows) == sorted(
         tuple(row[c] for c in columns) for row in rows.values())

@@ -334,6 +334,18 @@ def test_importing_the_stage_imports_no_presidio():
     assert result.stdout.strip() == "['filters']"
 
 
+def test_engine_built_without_transformers_or_torch():
+    # presidio imports both (a Hugging Face pipe and a GPU probe this stage never uses): held back while it is
+    # imported (filters/pii/stage.py import_presidio_engine), importable as usual afterwards.
+    code = ("import sys; from filters.pii.stage import PiiStage; stage = PiiStage(); "
+            "hits = stage.measure({'text': 'mail jane.doe@example.com now'}); "
+            "print(sorted({'transformers', 'torch'} & set(sys.modules)), hits['pii_total_count'], hits['text']); "
+            "import torch, transformers; print(sys.modules['torch'] is not None)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.splitlines() == ["[] 1 mail <EMAIL_ADDRESS> now", "True"]
+
+
 def test_overlaps_resolved_by_score_then_length():
     class Hit:
         def __init__(self, entity: str, start: int, end: int, score: float) -> None:

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filters.quality import QualityConfig, QualityStage
+from filters.langid import default_model_path
+from filters.quality import QualityConfig, QualityStage, fasttext_labels
 from filters.quality_model import normalize_text
 from pipeline.quality_training import (
     Example,
@@ -207,6 +208,32 @@ def test_wrong_label_fails_listing_the_models_labels(trained):
     with pytest.raises(ValueError, match=r"quality.label '__label__good' is not a label of .*model.bin; "
                                          r"the model's labels are: __label__(hq|cc), __label__(hq|cc)"):
         QualityStage(QualityConfig(model_path=trained[0], label="__label__good"))
+
+
+def test_labels_read_from_the_file_are_fasttexts(trained):
+    # The driver's check reads the labels from the dictionary without loading the model (.bin and quantized .ftz).
+    import fasttext
+
+    for path in (trained[0], default_model_path()):
+        assert fasttext_labels(path) == list(fasttext.load_model(path).get_labels())
+    assert fasttext_labels(default_model_path())[:3] == ["__label__en", "__label__ru", "__label__de"]
+
+
+def test_the_stage_is_checked_without_loading_the_model(trained):
+    stage = QualityStage(QualityConfig(model_path=trained[0]))
+    assert "_loaded_model" not in stage.__dict__  # checked from the file's dictionary; loaded on first use
+    run(stage, unseen()[:2])
+    assert "_loaded_model" in stage.__dict__
+
+
+def test_a_file_that_is_no_fasttext_model_fails_on_the_driver(trained, tmp_path):
+    text, cut = tmp_path / "model.bin", tmp_path / "cut.bin"
+    text.write_text("not a model, but long enough to hold fastText's header: " * 4)
+    cut.write_bytes(open(trained[0], "rb").read()[:120])
+    with pytest.raises(ValueError, match=r"model.bin is not a fastText model \(magic \d+, version \d+\)"):
+        QualityStage(QualityConfig(model_path=str(text)))
+    with pytest.raises(ValueError, match=r"cut.bin is not a fastText model \(its dictionary is cut short\)"):
+        QualityStage(QualityConfig(model_path=str(cut)))
 
 
 def test_other_label_and_bad_settings(trained):

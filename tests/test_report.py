@@ -28,6 +28,7 @@ from pipeline.stats.tables import TABLE_SCHEMAS
 from reporting.page import write_report
 from testkit.records import DATE, info, request, response
 from testkit.warc_writer import http_response, warc_record, write_warc
+from tests.conftest import read_corpus
 
 CHROMIUM = "/usr/bin/chromium"
 INJECTION = "<script>document.title='pwned'</script>"
@@ -84,7 +85,7 @@ def run(spark, tmp_path_factory) -> Path:
 
 def rows(out: Path) -> pa.Table:
     """Every output row, kept and rejected, read with pyarrow alone."""
-    return pa.concat_tables([pq.read_table(out / "corpus"), pq.read_table(out / "rejected")], promote_options="default")
+    return pa.concat_tables([read_corpus(out), pq.read_table(out / "rejected")], promote_options="default")
 
 
 def report_data(page: str) -> dict:
@@ -97,7 +98,7 @@ def test_the_run_has_the_fates_the_test_is_built_on(run):
     reasons = Counter(rows(run)["drop_reason"].to_pylist())
     assert reasons == {None: 2, "warc:non_200_status": 1, "extract:not_html": 1,
                        "heuristics:c4_too_few_sentences": 1, "pii:too_many_entities": 1}
-    kept = pq.read_table(run / "corpus")
+    kept = read_corpus(run)
     injected = kept.filter(pc.equal(kept["id"], INJECTED_ID)).to_pylist()
     assert [row["url"] for row in injected] == [INJECTED_URL] and INJECTION in injected[0]["text"]
 
@@ -161,7 +162,7 @@ def test_report_numbers_equal_stats_and_rows_and_are_deterministic(run):
     data = report_data(first.decode("utf-8"))
     numbers = data["numbers"]
     table = rows(run)
-    kept = pq.read_table(run / "corpus").num_rows
+    kept = read_corpus(run).num_rows
     rejected = pq.read_table(run / "rejected")
     assert (numbers["documents"], numbers["kept"], numbers["dropped"]) == (table.num_rows, kept, rejected.num_rows)
     assert numbers["dropped_by_reason"] == dict(Counter(rejected["drop_reason"].to_pylist()))
@@ -373,12 +374,12 @@ def test_whatif_counts_equal_a_brute_force_count_at_every_threshold():
     assert checked == 5  # below_threshold, soft_banned_words, too_few_words, too_many_words, line_punct_ratio
 
 
-def test_an_output_without_rows_has_empty_stats(spark, tmp_path):
-    from pipeline.spark.stats import write_stats
+def test_an_output_without_rows_has_empty_stats(tmp_path):
+    from pipeline.stats.store import write_stats_from_parts
 
     out = OutputDir(str(tmp_path))
     out.claim(CONFIG, ("corpus", "rejected"))
-    stats = write_stats(spark, out, CONFIG)
+    stats = write_stats_from_parts(out, CONFIG, "empty", [])
     assert (stats["documents"], stats["dropped_by_reason"], stats["sources"]) == (0, {}, [])
     assert [row["documents_in"] for row in stats["funnel"]] == [0] * len(STAGES)
     assert all(table.num_rows == 0 for name, table in read_stats_tables(out).items() if name != "funnel")

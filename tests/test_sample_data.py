@@ -16,7 +16,8 @@ from tests.conftest import ROOT, SAMPLE_WARCS
 
 @pytest.fixture(scope="module")
 def results():
-    config = load_config(ROOT / "configs" / "demo.toml", ["pipeline.stages=['extract']"])
+    # extract and optout: every reason expected.jsonl names is decided while a record is read
+    config = load_config(ROOT / "configs" / "demo.toml", ["pipeline.stages=['extract', 'optout']"])
     rows, tallies = {}, []
     for path in expand_inputs([str(SAMPLE_WARCS)]):
         tally = InputTally(path)
@@ -44,6 +45,17 @@ def test_drop_reasons_match_what_the_generator_wrote(results):
         e["record_id"]: e["expected_reason"] for e in responses}
 
 
+def test_each_opted_out_page_is_dropped_unread_by_its_own_source(results):
+    rows, _, expected = results
+    pages = {e["expected_reason"]: rows[e["record_id"]] for e in expected if e["kind"] == "optout"}
+    assert {reason: (row["optout_x_robots_tag"], row["optout_tdm_reservation"], row["optout_tdm_policy"],
+                     row["optout_meta_robots"], row["text"]) for reason, row in pages.items()} == {
+        "optout:x_robots_tag": ("noai", None, None, None, None),
+        "optout:tdm_reservation": (None, "header", "https://www.kraeuter-am-hang.example/tdm/policy.json", None, None),
+        "optout:meta_robots": (None, None, None, "noai", None),
+    }
+
+
 def test_every_charset_page_decodes_to_its_main_text(results):
     rows, _, expected = results
     charset_pages = [e for e in expected if e["kind"].startswith("charset")]
@@ -69,7 +81,7 @@ def test_demo_chain_keeps_articles_in_twelve_languages_and_drops_junk(tmp_path):
     import pyarrow.parquet as pq
 
     # The demo's chain without its quality stage, whose model `make demo` trains first.
-    stages = "extract,langid,url,heuristics,pii"
+    stages = "extract,optout,langid,url,heuristics,pii"
     assert run_stages.main(["--input", str(SAMPLE_WARCS), "--output", str(tmp_path), "--stages", stages,
                             "--config", str(ROOT / "configs" / "demo.toml")]) == 0
     rows = {r["id"]: r for r in pq.read_table(tmp_path / "documents.parquet").to_pylist()}
@@ -89,6 +101,8 @@ def test_demo_chain_keeps_articles_in_twelve_languages_and_drops_junk(tmp_path):
     for kind in KEPT_KINDS - {"article", "pii"}:
         assert set(by_kind[kind]) == {None}, kind
     assert by_kind["pii"] == Counter({None: 3, "pii:too_many_entities": 1})
+    assert by_kind["optout"] == Counter({"optout:x_robots_tag": 1, "optout:tdm_reservation": 1,
+                                         "optout:meta_robots": 1})
     for kind in ("boilerplate", "spam", "lorem"):
         assert None not in by_kind[kind], kind
         assert all(reason.startswith(("langid:", "heuristics:")) for reason in by_kind[kind]), kind

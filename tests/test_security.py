@@ -18,6 +18,7 @@ from jobs import run_stages
 from pipeline.config import load_config
 from pipeline.corpus import extract_unit, part_name
 from pipeline.outputs import OutputDir
+from pipeline.stats.tables import TABLE_SCHEMAS
 from pipeline.toml_config import ConfigError, to_toml
 from testkit.records import ARTICLE, info, request, response
 from testkit.warc_writer import write_warc
@@ -176,7 +177,8 @@ def test_hostile_names_and_contents_never_name_an_output_file(tmp_path):
                    if p.is_file() and p.relative_to(tmp_path).parts[0] != "in")
     part = part_name(warc_path)
     assert files == sorted([
-        "out/_config.toml", "out/documents.parquet", "out/stats/summary.json",
+        "out/_config.toml", "out/documents.parquet", "out/stats/summary.json", "out/stats/stats.json",
+        *(f"out/stats/{name}.parquet" for name in TABLE_SCHEMAS),
         f"units/extracted/_done/{part}.json", f"units/extracted/{part}.parquet",
     ])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["out", "units"])
@@ -200,7 +202,7 @@ def marker_code(marker: Path) -> str:
     ("!!python/object/apply:os.system [\"{code}\"]\n", "not valid TOML"),
     ("[extract]\ntimeout_seconds = !!python/object/apply:os.system [\"{code}\"]\n", "not valid TOML"),
     ("[quality]\nmodel_path = \"../../../../../../etc/passwd\"\n[pipeline]\nstages = [\"extract\", \"quality\"]\n",
-     "cannot build the stages: ../../../../../../etc/passwd has wrong file format"),
+     "cannot build the stages: ../../../../../../etc/passwd is not a fastText model"),
 ])
 def test_code_in_a_config_file_is_refused_and_never_runs(toml, message, tmp_path):
     from pipeline.corpus import build_stages

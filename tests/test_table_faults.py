@@ -20,6 +20,7 @@ from pipeline.config import load_config
 from pipeline.spark.job import build_corpus
 from pipeline.stats.rules import all_rules, is_declared
 from testkit.table_faults import CONFIG_OVERRIDES, TABLE_FAULTS, TableFault, write_table_fault
+from tests.conftest import read_corpus
 
 CONFIG = load_config(None, CONFIG_OVERRIDES)
 
@@ -46,7 +47,7 @@ def in_process(fault_paths, tmp_path_factory) -> tuple[dict, list[dict], Path]:
 def on_spark(spark, fault_paths, tmp_path_factory) -> tuple[dict, list[dict], Path]:
     out = tmp_path_factory.mktemp("table-faults-spark")
     summary = build_corpus(spark, sorted(fault_paths.values()), str(out), CONFIG)
-    rows = pq.read_table(out / "corpus").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    rows = read_corpus(out).to_pylist() + pq.read_table(out / "rejected").to_pylist()
     return summary, rows, out
 
 
@@ -152,7 +153,7 @@ def test_a_runs_own_documents_parquet_fed_back_is_counted_by_the_new_path(fed_ba
         summary = json.loads((out / "stats" / "summary.json").read_text())
     else:
         summary = build_corpus(spark, [path], str(out), CONFIG)
-        rows = pq.read_table(out / "corpus").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+        rows = read_corpus(out).to_pylist() + pq.read_table(out / "rejected").to_pylist()
     rows.sort(key=lambda row: row["warc_offset"])
     assert summary["records_read"] == summary["documents"] == len(previous) and summary["failed_inputs"] == []
     assert {row["warc_path"] for row in rows} == {path}
@@ -190,7 +191,7 @@ def test_spark_dedup_decisions_reach_rows_whose_own_warc_path_names_another_file
                              "warc_path": ["s3://elsewhere/one.warc.gz", "s3://elsewhere/two.warc.gz"]}), path)
     config = load_config(None, ["pipeline.stages=['extract', 'dedup']"])
     summary = build_corpus(spark, [str(path)], str(tmp_path / "out"), config)
-    rows = pq.read_table(tmp_path / "out" / "corpus").to_pylist() + pq.read_table(tmp_path / "out" / "rejected").to_pylist()
+    rows = read_corpus(tmp_path / "out").to_pylist() + pq.read_table(tmp_path / "out" / "rejected").to_pylist()
     assert sorted((row["id"], row["warc_path"], row["drop_reason"]) for row in rows) == [
         ("copy-a", str(path), None), ("copy-b", str(path), "dedup:exact_duplicate")]
     assert (summary["kept"], summary["dropped_by_reason"]) == (1, {"dedup:exact_duplicate": 1})

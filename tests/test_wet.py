@@ -17,6 +17,7 @@ from pipeline.spark.job import build_corpus
 from pipeline.stats.rules import all_rules, is_declared
 from testkit.records import ARTICLE, DATE, info, response
 from testkit.warc_writer import conversion_record, gzip_member, record_id_for, warc_record, write_warc
+from tests.conftest import read_corpus
 
 EXTRACT_ONLY = load_config(None, ["pipeline.stages=['extract']"])
 TEXT = "Beans are a staple.\nCook them slowly in salted water.\n"
@@ -64,7 +65,7 @@ def in_process(inputs, tmp_path_factory) -> tuple[dict, list[dict]]:
 def on_spark(spark, inputs, tmp_path_factory) -> tuple[dict, list[dict]]:
     out = tmp_path_factory.mktemp("wet-spark")
     summary = build_corpus(spark, sorted(inputs.values()), str(out), EXTRACT_ONLY)
-    return summary, pq.read_table(out / "corpus").to_pylist() + pq.read_table(out / "rejected").to_pylist()
+    return summary, read_corpus(out).to_pylist() + pq.read_table(out / "rejected").to_pylist()
 
 
 @pytest.fixture(params=["in_process", "on_spark"])

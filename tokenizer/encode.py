@@ -28,7 +28,8 @@ Design (the output bytes never depend on scheduling or on the number of workers)
 a rerun into the same directory with another identity is refused rather than mixing shards. A finished
 run removes `_parts/` (unless asked to keep it) and the temporaries of a killed run; rerunning a finished
 run only verifies the digests. The engine maps `encode_part` and `pack_shard` over their items (Ray Data
-in tokenizer/ray_engine.py, or a plain loop), so this module imports no engine.
+in tokenizer/ray_engine.py, or a plain loop), so this module imports no engine. Corpus, tokenizer and output
+may be URIs (s3://...): every access, the workers' too, is pyarrow's (README, "Object storage (S3)").
 """
 from __future__ import annotations
 
@@ -36,13 +37,13 @@ import hashlib
 import io
 import json
 import math
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.ipc as ipc
 from tokenizers import Tokenizer
 
@@ -50,8 +51,8 @@ from pipeline.outputs import OutputDir, RunMismatchError
 from storage.atomic import write_atomic
 from storage.parquet import write_parquet
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig, output_config, output_config_hash
-from tokenizer.corpus import (UNKNOWN_LANGUAGE, column_or_none, corpus_fingerprint, corpus_parts,
-                              read_batches, unit_hash)
+from tokenizer.corpus import (UNKNOWN_LANGUAGE, absolute_location, column_or_none, corpus_fingerprint, corpus_parts,
+                              join_location, part_name, read_batches, read_location, unit_hash)
 from tokenizer.megatron import manifest_format, megatron_dtype, open_megatron_shards, write_megatron_shard
 from tokenizer.shards import (FORMAT_OF_DTYPE, ShardFormatError, ShardInfo, ShardReader, open_shards,
                               read_manifest, sha256_file, token_dtype, write_shard)
@@ -100,13 +101,14 @@ _TOKENIZERS: dict[tuple[str, str], Tokenizer] = {}
 
 
 def load_tokenizer(path: str, sha256: str | None = None) -> Tokenizer:
-    """The tokenizer at `path` set for encoding documents (cached per process); checks its sha256."""
-    actual = sha256_file(path)
+    """The tokenizer at `path` (local or URI) set for encoding documents (cached per process); checks its sha256."""
+    data = read_location(path)
+    actual = hashlib.sha256(data).hexdigest()
     if sha256 is not None and actual != sha256:
         raise RunMismatchError(f"{path}: tokenizer changed during the run ({actual=} != {sha256=})")
     key = (path, actual)
     if key not in _TOKENIZERS:
-        _TOKENIZERS[key] = for_encoding(Tokenizer.from_file(path))
+        _TOKENIZERS[key] = for_encoding(Tokenizer.from_str(data.decode("utf-8")))
     return _TOKENIZERS[key]
 
 
@@ -119,10 +121,11 @@ def separator_id(tokenizer: Tokenizer, token: str) -> int:
 
 # ---- 1. encode one part ---------------------------------------------------------------------------
 
-def _part_paths(output_dir: str, part: str) -> dict[str, Path]:
+def _part_paths(part: str) -> dict[str, str]:
+    """The part cache's files, relative to the output directory."""
     stem = Path(part).stem
-    root = Path(output_dir) / PARTS_DIR
-    return {"bin": root / f"{stem}.bin", "docs": root / f"{stem}.docs.arrow", "done": root / DONE_DIR / f"{stem}.json"}
+    return {"bin": f"{PARTS_DIR}/{stem}.bin", "docs": f"{PARTS_DIR}/{stem}.docs.arrow",
+            "done": f"{PARTS_DIR}/{DONE_DIR}/{stem}.json"}
 
 
 def _add_stats(stats: dict, split: str, lang: str, copies: int, tokens: int) -> None:
@@ -134,9 +137,10 @@ def _add_stats(stats: dict, split: str, lang: str, copies: int, tokens: int) -> 
 
 def encode_part(part: str, settings: Settings) -> dict[str, Any]:
     """Encode corpus part `part` into its cache under _parts/ (skipped when its marker exists)."""
-    paths = _part_paths(settings.output_dir, part)
-    if paths["done"].exists():
-        return json.loads(paths["done"].read_text(encoding="utf-8"))
+    out = OutputDir(settings.output_dir)
+    paths = _part_paths(part)
+    if out.exists(paths["done"]):
+        return out.read_json(paths["done"])
     config = settings.config
     tokenizer = load_tokenizer(settings.tokenizer_path, settings.tokenizer_sha256)
     sep = separator_id(tokenizer, config.separator_token)
@@ -148,7 +152,7 @@ def encode_part(part: str, settings: Settings) -> dict[str, Any]:
     counts = {"rows": 0, "null_text": 0, "dropped_by_weight": 0}
     row_base = 0
     columns = ("id", "text", "lang", config.source_column)
-    for batch in read_batches(Path(settings.corpus_dir) / part, columns, config.batch_rows):
+    for batch in read_batches(join_location(settings.corpus_dir, part), columns, config.batch_rows):
         ids = batch.column("id").to_pylist()
         texts = batch.column("text").to_pylist()
         langs = column_or_none(batch, "lang")
@@ -182,20 +186,20 @@ def encode_part(part: str, settings: Settings) -> dict[str, Any]:
                            f"{counts['null_text']} + dropped_by_weight {counts['dropped_by_weight']}")
     summary: dict[str, Any] = {"part": part, "documents": len(docs["row"]), "max_copies": max(docs["copies"], default=0),
                                **counts, "stats": stats}
-    paths["done"].parent.mkdir(parents=True, exist_ok=True)
+    out.fs.create_dir(out.path(f"{PARTS_DIR}/{DONE_DIR}"), recursive=True)
     if docs["row"]:
         tokens = np.concatenate(pieces)
         lengths = np.array([len(p) for p in pieces[1::2]], dtype=np.int64) + 1
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        info = write_shard(paths["bin"], tokens, starts, sep)
+        info = write_shard(out.path(paths["bin"]), tokens, starts, sep, out.fs)
         sink = io.BytesIO()
         with ipc.new_file(sink, DOCS_SCHEMA) as writer:
             writer.write_table(pa.table(docs, schema=DOCS_SCHEMA))
-        write_atomic(paths["docs"], [sink.getvalue()])
+        write_atomic(out.path(paths["docs"]), [sink.getvalue()], out.fs)
         summary.update(tokens=info.tokens, sha256=info.sha256)
     else:
         summary.update(tokens=0, sha256=None)
-    write_atomic(paths["done"], [json.dumps(summary, sort_keys=True).encode("utf-8")])
+    write_atomic(out.path(paths["done"]), [json.dumps(summary, sort_keys=True).encode("utf-8")], out.fs)
     return summary
 
 
@@ -238,14 +242,16 @@ class ShardPlan:
         return cls(data["split"], data["index"], tuple(Segment(**s) for s in data["segments"]))
 
 
-def _part_cache(output_dir: str, part: str) -> tuple[ShardReader, pa.Table] | None:
-    """The part's cached tokens and its documents table (memory-mapped), or None for a part with none."""
-    paths = _part_paths(output_dir, part)
-    if not paths["bin"].exists():
+def _part_cache(out: OutputDir, part: str) -> tuple[ShardReader, pa.Table] | None:
+    """The part's cached tokens and its documents table (memory-mapped on a local disk), or None if it has none."""
+    paths = _part_paths(part)
+    if not out.exists(paths["bin"]):
         return None
-    with ipc.open_file(pa.memory_map(str(paths["docs"]))) as reader:
+    docs_path = out.path(paths["docs"])
+    on_disk = isinstance(out.fs, pafs.LocalFileSystem)
+    with ipc.open_file(pa.memory_map(docs_path) if on_disk else out.fs.open_input_file(docs_path)) as reader:
         docs = reader.read_all()
-    return ShardReader(paths["bin"]), docs
+    return ShardReader(out.path(paths["bin"]), filesystem=out.fs), docs
 
 
 def _selected(docs: pa.Table, split: str, copy: int) -> np.ndarray:
@@ -258,6 +264,7 @@ def _selected(docs: pa.Table, split: str, copy: int) -> np.ndarray:
 def plan_shards(output_dir: str, summaries: list[dict[str, Any]], shard_tokens: int) -> list[ShardPlan]:
     """Greedy packing of every split's documents into shards, in (copy, part, row) order. Reads one part
     cache's index at a time, so the driver's memory is bounded by the largest part."""
+    out = OutputDir(output_dir)
     parts = [summary["part"] for summary in summaries if summary["documents"]]
     max_copies = max((summary["max_copies"] for summary in summaries if summary["documents"]), default=0)
     plans: list[ShardPlan] = []
@@ -265,7 +272,7 @@ def plan_shards(output_dir: str, summaries: list[dict[str, Any]], shard_tokens: 
         index, segments, filled = 0, [], 0
         for copy in range(max_copies):
             for part in parts:
-                cache = _part_cache(output_dir, part)
+                cache = _part_cache(out, part)
                 if cache is None:
                     raise FileNotFoundError(f"part cache of {part} is missing from {output_dir}/{PARTS_DIR}")
                 reader, docs = cache
@@ -291,19 +298,19 @@ def plan_shards(output_dir: str, summaries: list[dict[str, Any]], shard_tokens: 
 
 # ---- 3. pack one shard --------------------------------------------------------------------------------
 
-def write_output_shard(path: Path, tokens: np.ndarray, starts: np.ndarray, separator: int,
-                       settings: Settings) -> ShardInfo:
+def write_output_shard(path: str, tokens: np.ndarray, starts: np.ndarray, separator: int,
+                       settings: Settings, filesystem: pafs.FileSystem | None = None) -> ShardInfo:
     """The writer of `tokenize.output_format`: the one step where the formats differ (plan, lineage,
     markers and resume are shared). `tokens` are in the part caches' layout (separator first)."""
     if settings.config.output_format == "megatron":
-        return write_megatron_shard(path, tokens, starts, separator, settings.vocab_size)
-    return write_shard(path, tokens, starts, separator)
+        return write_megatron_shard(path, tokens, starts, separator, settings.vocab_size, filesystem)
+    return write_shard(path, tokens, starts, separator, filesystem)
 
 
-def _shard_paths(output_dir: str, name: str) -> dict[str, Path]:
-    root = Path(output_dir)
-    return {"bin": root / f"{name}.bin", "idx": root / f"{name}.idx", "docs": root / f"{name}.docs.parquet",
-            "done": root / DONE_DIR / f"{name}.json"}
+def _shard_paths(name: str) -> dict[str, str]:
+    """A shard's files, relative to the output directory."""
+    return {"bin": f"{name}.bin", "idx": f"{name}.idx", "docs": f"{name}.docs.parquet",
+            "done": f"{DONE_DIR}/{name}.json"}
 
 
 def plan_key(plan: ShardPlan, identity_sha256: str) -> str:
@@ -314,15 +321,15 @@ def unit_hash_hex(*keys: str) -> str:
     return hashlib.sha256("\x1f".join(keys).encode("utf-8")).hexdigest()
 
 
-def _completed(paths: dict[str, Path], key: str) -> dict[str, Any] | None:
+def _completed(out: OutputDir, paths: dict[str, str], key: str) -> dict[str, Any] | None:
     """The marker of a shard written with this plan key whose files still have their digests."""
-    if not paths["done"].exists():
+    if not out.exists(paths["done"]):
         return None
-    marker = json.loads(paths["done"].read_text(encoding="utf-8"))
+    marker = out.read_json(paths["done"])
     if marker.get("plan_key") != key:
         return None
     for kind, digest in (("bin", "sha256"), ("idx", "idx_sha256"), ("docs", "docs_sha256")):
-        if not paths[kind].exists() or sha256_file(paths[kind]) != marker[digest]:
+        if not out.exists(paths[kind]) or sha256_file(out.path(paths[kind]), out.fs) != marker[digest]:
             return None
     return marker
 
@@ -330,16 +337,17 @@ def _completed(paths: dict[str, Path], key: str) -> dict[str, Any] | None:
 def pack_shard(plan_json: str, settings: Settings, identity_sha256: str) -> dict[str, Any]:
     """Write one planned shard (skipped when already complete); returns its manifest entry."""
     plan = ShardPlan.from_json(plan_json)
-    paths = _shard_paths(settings.output_dir, plan.name)
+    out = OutputDir(settings.output_dir)
+    paths = _shard_paths(plan.name)
     key = plan_key(plan, identity_sha256)
-    if (marker := _completed(paths, key)) is not None:
+    if (marker := _completed(out, paths, key)) is not None:
         return marker
     pieces: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
     lineage: dict[str, list] = {name: [] for name in LINEAGE_SCHEMA.names}
     separator = None
     for segment in plan.segments:
-        cache = _part_cache(settings.output_dir, segment.part)
+        cache = _part_cache(out, segment.part)
         if cache is None:
             raise FileNotFoundError(f"{plan.name}: part cache of {segment.part} is missing")
         reader, docs = cache
@@ -364,13 +372,13 @@ def pack_shard(plan_json: str, settings: Settings, identity_sha256: str) -> dict
     starts = np.concatenate([[0], np.cumsum(all_lengths)[:-1]])
     if len(tokens) != plan.tokens:
         raise ShardFormatError(f"{plan.name}: {len(tokens)=} != {plan.tokens=}")
-    info = write_output_shard(paths["bin"], tokens, starts, separator, settings)
+    info = write_output_shard(out.path(paths["bin"]), tokens, starts, separator, settings, out.fs)
     sink = io.BytesIO()
     write_parquet(pa.table(lineage, schema=LINEAGE_SCHEMA), sink)
-    docs_sha256 = write_atomic(paths["docs"], [sink.getvalue()])
+    docs_sha256 = write_atomic(out.path(paths["docs"]), [sink.getvalue()], out.fs)
     entry = {"split": plan.split, **info.as_dict(), "docs_sha256": docs_sha256, "plan_key": key}
-    paths["done"].parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(paths["done"], [json.dumps(entry, sort_keys=True).encode("utf-8")])
+    out.fs.create_dir(out.path(DONE_DIR), recursive=True)
+    write_atomic(out.path(paths["done"]), [json.dumps(entry, sort_keys=True).encode("utf-8")], out.fs)
     return entry
 
 
@@ -390,13 +398,14 @@ def _identity(config: TokenizeJobConfig, tokenizer_sha256: str, fingerprint: lis
 
 def verify_manifest(output_dir: str | Path) -> dict[str, Any]:
     """The manifest, after checking every shard it lists (format, index, counts, sha256 digests)."""
-    root = Path(output_dir)
-    manifest = read_manifest(root)
+    out = OutputDir(str(output_dir))
+    manifest = read_manifest(out.root, out.fs)
     opener = open_megatron_shards if manifest["format"].get("name") == "megatron" else open_shards
     for split in SPLITS:
-        opener(root, split, verify_sha256=True)
+        opener(out.root, split, verify_sha256=True, filesystem=out.fs)
     for entry in manifest["shards"]:
-        if sha256_file(root / Path(entry["name"]).with_suffix(".docs.parquet")) != entry["docs_sha256"]:
+        lineage = out.path(entry["name"].removesuffix(".bin") + ".docs.parquet")
+        if sha256_file(lineage, out.fs) != entry["docs_sha256"]:
             raise ShardFormatError(f"{entry['name']}: lineage file does not match docs_sha256")
     return manifest
 
@@ -417,28 +426,29 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
                     log: Callable[[str], None] = print) -> dict[str, Any]:
     """The whole job (module docstring); `mapper` runs the per-part and per-shard work. Returns the manifest."""
     config = job_config.tokenize
-    root = Path(output_dir)
+    out = OutputDir(str(output_dir))
     parts = corpus_parts(corpus_dir)
     fingerprint = corpus_fingerprint(parts)
-    tokenizer = load_tokenizer(tokenizer_path)
-    tokenizer_sha256 = sha256_file(tokenizer_path)
+    tokenizer = load_tokenizer(str(tokenizer_path))
+    tokenizer_sha256 = hashlib.sha256(read_location(str(tokenizer_path))).hexdigest()
     sep = separator_id(tokenizer, config.separator_token)
     dtype = token_dtype(tokenizer.get_vocab_size())
     identity = _identity(job_config, tokenizer_sha256, fingerprint)
     identity_sha256 = unit_hash_hex(json.dumps(identity, sort_keys=True))
-    OutputDir(str(root)).claim(job_config, (), identity, contents="shards")  # _run.json, then _config.toml
-    if (root / MANIFEST_FILE).exists():
+    out.claim(job_config, (), identity, contents="shards")  # _run.json, then _config.toml
+    if out.exists(MANIFEST_FILE):
         try:
-            manifest = verify_manifest(root)
+            manifest = verify_manifest(output_dir)
         except (ShardFormatError, FileNotFoundError, KeyError) as error:
             log(f"Manifest present but the shards do not match it ({error}); completing the run")
         else:
             if manifest.get("identity_sha256") == identity_sha256:
-                log(f"Up to date: {len(manifest['shards'])} shards verified against {root / MANIFEST_FILE}")
+                where = join_location(output_dir, MANIFEST_FILE)
+                log(f"Up to date: {len(manifest['shards'])} shards verified against {where}")
                 return manifest
-    settings = Settings(str(corpus_dir), str(root), str(tokenizer_path), tokenizer_sha256, config,
-                        tokenizer.get_vocab_size())
-    names = [part.name for part in parts]
+    settings = Settings(absolute_location(corpus_dir), absolute_location(output_dir),
+                        absolute_location(tokenizer_path), tokenizer_sha256, config, tokenizer.get_vocab_size())
+    names = [part_name(part) for part in parts]
     summaries = sorted(mapper(encode_part, names, {"settings": settings}), key=lambda s: s["part"])
     if [s["part"] for s in summaries] != names:
         raise RuntimeError(f"encoded parts {[s['part'] for s in summaries]} != corpus parts {names}")
@@ -447,7 +457,7 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
         raise RuntimeError(f"rows encoded {rows_read} != rows in the corpus files' footers {rows_in_footers}")
     log(f"Encoded {len(names)} parts: {sum(s['documents'] for s in summaries)} documents, "
         f"{sum(s['tokens'] for s in summaries)} tokens (separators included, before copies)")
-    plans = plan_shards(str(root), summaries, config.shard_tokens)
+    plans = plan_shards(settings.output_dir, summaries, config.shard_tokens)
     entries = mapper(pack_shard, [plan.to_json() for plan in plans],
                      {"settings": settings, "identity_sha256": identity_sha256})
     by_name = {entry["name"]: entry for entry in entries}
@@ -482,9 +492,9 @@ def tokenize_corpus(corpus_dir: str, tokenizer_path: str, output_dir: str, job_c
         "shards": shards,
         "identity_sha256": identity_sha256,
     }
-    write_atomic(root / MANIFEST_FILE, [(json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")])
-    if not keep_parts:
-        shutil.rmtree(root / PARTS_DIR, ignore_errors=True)
-    OutputDir(str(root)).remove_temporaries(("",))  # every `*.tmp-*` a killed unit left, at any depth
+    out.write_bytes(MANIFEST_FILE, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    if not keep_parts and out.exists(PARTS_DIR):
+        out.fs.delete_dir(out.path(PARTS_DIR))
+    out.remove_temporaries(("",))  # every `*.tmp-*` a killed unit left, at any depth
     return manifest
 

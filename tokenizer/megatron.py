@@ -26,9 +26,11 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import pyarrow.fs as pafs
 
 from storage.atomic import write_atomic
-from tokenizer.shards import ShardFormatError, ShardInfo, check_documents, idx_path, read_manifest, sha256_file
+from tokenizer.shards import (ShardFormatError, ShardInfo, check_documents, file_exists, file_size, idx_path,
+                              read_bytes, read_manifest, sha256_file, token_array)
 
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
@@ -60,7 +62,7 @@ def index_bytes(lengths: np.ndarray, dtype: np.dtype) -> bytes:
 
 
 def write_megatron_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separator_id: int,
-                         vocab_size: int) -> ShardInfo:
+                         vocab_size: int, filesystem: pafs.FileSystem | None = None) -> ShardInfo:
     """Write `tokens` in the project's layout (every document starts with `separator_id` at `starts`) as a
     Megatron .bin/.idx pair at `path` (.bin), atomically."""
     path = Path(path)
@@ -73,8 +75,8 @@ def write_megatron_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarra
     # document before it, and each sequence keeps its length.
     sequences = np.roll(np.asarray(tokens), -1).astype(dtype)
     lengths = np.diff(np.append(starts, len(tokens)))
-    idx_sha256 = write_atomic(idx_path(path), [index_bytes(lengths, dtype)])
-    sha256 = write_atomic(path, [sequences.tobytes()])
+    idx_sha256 = write_atomic(idx_path(path), [index_bytes(lengths, dtype)], filesystem)
+    sha256 = write_atomic(path, [sequences.tobytes()], filesystem)
     return ShardInfo(path.name, len(tokens), len(starts), sha256, idx_sha256)
 
 
@@ -83,11 +85,11 @@ class MegatronShardReader:
     (the document's tokens without its separator)."""
 
     def __init__(self, path: str | Path, separator_id: int, expected_sha256: str | None = None,
-                 expected_idx_sha256: str | None = None) -> None:
+                 expected_idx_sha256: str | None = None, filesystem: pafs.FileSystem | None = None) -> None:
         self.path = Path(path)
         self.separator_id = separator_id
         name = idx_path(self.path).name
-        data = idx_path(self.path).read_bytes() if idx_path(self.path).exists() else b""
+        data = read_bytes(idx_path(self.path), filesystem) if file_exists(idx_path(self.path), filesystem) else b""
         if len(data) < HEADER.size:
             raise ShardFormatError(f"{name}: {len(data)=} is shorter than the {HEADER.size}-byte header")
         if expected_idx_sha256 is not None and (sha256 := hashlib.sha256(data).hexdigest()) != expected_idx_sha256:
@@ -108,12 +110,11 @@ class MegatronShardReader:
                 or not np.array_equal(pointers, self.starts * self.dtype.itemsize)):
             raise ShardFormatError(f"{name}: lengths, pointers or document indices are not one document per sequence")
         n_tokens = int(self.lengths.sum())
-        if (file_bytes := self.path.stat().st_size) != n_tokens * self.dtype.itemsize:
+        if (file_bytes := file_size(self.path, filesystem)) != n_tokens * self.dtype.itemsize:
             raise ShardFormatError(f"{self.path.name}: {file_bytes=} != {n_tokens=} x {self.dtype.itemsize} bytes")
-        if expected_sha256 is not None and (sha256 := sha256_file(self.path)) != expected_sha256:
+        if expected_sha256 is not None and (sha256 := sha256_file(self.path, filesystem)) != expected_sha256:
             raise ShardFormatError(f"{self.path.name}: {sha256=} != {expected_sha256=}")
-        self.tokens = (np.memmap(self.path, dtype=self.dtype, mode="r", shape=(n_tokens,))
-                       if n_tokens else np.zeros(0, dtype=self.dtype))
+        self.tokens = token_array(self.path, self.dtype, 0, n_tokens, filesystem)
         ends = self.starts + self.lengths - 1
         if sequences and np.any(self.tokens[ends] != separator_id):
             bad = int(np.flatnonzero(self.tokens[ends] != separator_id)[0])
@@ -127,16 +128,17 @@ class MegatronShardReader:
         return np.asarray(self.tokens[start: start + int(self.lengths[i]) - 1])
 
 
-def open_megatron_shards(directory: str | Path, split: str, verify_sha256: bool = False) -> list[MegatronShardReader]:
+def open_megatron_shards(directory: str | Path, split: str, verify_sha256: bool = False,
+                         filesystem: pafs.FileSystem | None = None) -> list[MegatronShardReader]:
     """Readers for the megatron shards of `split` in manifest order, checked against their manifest entries."""
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, filesystem)
     separator = manifest["tokenizer"]["separator_id"]
     readers = []
     for entry in manifest["shards"]:
         if entry["split"] != split:
             continue
         digests = (entry["sha256"], entry["idx_sha256"]) if verify_sha256 else (None, None)
-        reader = MegatronShardReader(Path(directory) / entry["name"], separator, *digests)
+        reader = MegatronShardReader(Path(directory) / entry["name"], separator, *digests, filesystem=filesystem)
         if (len(reader.tokens), len(reader)) != (entry["tokens"], entry["documents"]):
             raise ShardFormatError(f"{entry['name']}: ({len(reader.tokens)=}, {len(reader)=}) != manifest's "
                                    f"({entry['tokens']}, {entry['documents']})")

@@ -11,6 +11,11 @@ On a cluster the project's packages are shipped with the job (`runtime_env` py_m
 ships code: the nodes need the dependencies, not a copy of this repository. Without it the job only ran
 where Ray's default happened to cover it (Ray adds the driver's working directory to the workers'
 sys.path, which names the code on other machines only when they share the driver's filesystem layout).
+
+Object storage: the workers read and write `s3://` locations with pyarrow, which takes its endpoint and
+credentials from the environment. A cluster's workers were started by `ray start` with that node's
+environment, so the driver's `OBJECT_STORE_VARIABLES` that are set go with the job (runtime_env env_vars);
+where none is set (instance roles, a credentials file on the nodes) nothing is sent.
 """
 from __future__ import annotations
 
@@ -29,6 +34,9 @@ from tokenizer.encode import Mapper
 # What the workers import: tokenizer.encode and what it imports (pipeline.config pulls in the stage registry's
 # filters, dedup and, under them all, contract and storage; tests/test_cluster.py runs it on a cluster).
 PROJECT_PACKAGES = ("contract", "storage", "pipeline", "filters", "dedup", "tokenizer")
+# What pyarrow's S3 client reads from the environment (an S3-compatible endpoint, static or session credentials)
+OBJECT_STORE_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                          "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE")
 
 
 def project_py_modules() -> list[str]:
@@ -43,14 +51,26 @@ def project_py_modules() -> list[str]:
     return directories
 
 
+def cluster_runtime_env(ship_code: bool, environ: dict[str, str]) -> dict[str, Any] | None:
+    """The job's runtime_env on a cluster: the project's packages (unless the nodes have them) and the
+    object-store variables set in `environ` (module docstring); None when there is nothing to send."""
+    runtime_env: dict[str, Any] = {}
+    if ship_code:
+        runtime_env.update(py_modules=project_py_modules(), excludes=["__pycache__"])
+    env_vars = {name: environ[name] for name in OBJECT_STORE_VARIABLES if environ.get(name)}
+    if env_vars:
+        runtime_env["env_vars"] = env_vars
+    return runtime_env or None
+
+
 def init_ray(address: str | None = None, num_cpus: int | None = None, ship_code: bool = True) -> None:
     """Connect to the cluster at `address` (shipping the project's packages unless `ship_code` is false:
-    the nodes have it installed), or start a local Ray (no dashboard) when it is None."""
+    the nodes have it installed, and the driver's object-store variables), or start a local Ray (no
+    dashboard, its workers inherit this process's environment) when it is None."""
     if ray.is_initialized():
         return
     if address:
-        runtime_env = {"py_modules": project_py_modules(), "excludes": ["__pycache__"]} if ship_code else None
-        ray.init(address=address, log_to_driver=True, runtime_env=runtime_env)
+        ray.init(address=address, log_to_driver=True, runtime_env=cluster_runtime_env(ship_code, dict(os.environ)))
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
 

@@ -19,6 +19,10 @@ last). The reader checks magic, version, the token count against the file size, 
 header and the tokens, and, when given the manifest's digests, the sha256 of the .bin and .idx; every
 failure raises ShardFormatError naming the values. `open_shards(directory, split)` gives the readers of a
 split in manifest order.
+
+Every function takes an optional pyarrow `filesystem` (None: the local disk, as before): shards on an object
+store (`tokenize_corpus --output s3://...`) are written, verified and read through it. Tokens are memory-mapped
+on the local disk and read into memory from other filesystems (an object store has no mmap).
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow.fs as pafs
 
 from storage.atomic import write_atomic
 
@@ -70,9 +75,53 @@ def idx_path(bin_path: str | Path) -> Path:
     return Path(bin_path).with_suffix(".idx")
 
 
-def sha256_file(path: str | Path) -> str:
+def _on_disk(filesystem: pafs.FileSystem | None) -> bool:
+    return filesystem is None or isinstance(filesystem, pafs.LocalFileSystem)
+
+
+def _open(path: str | Path, filesystem: pafs.FileSystem | None):
+    """A binary input stream of `path`: the local file, or through `filesystem`."""
+    return open(path, "rb") if filesystem is None else filesystem.open_input_stream(str(path))
+
+
+def file_exists(path: str | Path, filesystem: pafs.FileSystem | None = None) -> bool:
+    if filesystem is None:
+        return Path(path).exists()
+    return filesystem.get_file_info(str(path)).type != pafs.FileType.NotFound
+
+
+def file_size(path: str | Path, filesystem: pafs.FileSystem | None = None) -> int:
+    """Bytes of the file at `path`; FileNotFoundError when there is none."""
+    if filesystem is None:
+        return Path(path).stat().st_size
+    info = filesystem.get_file_info(str(path))
+    if info.type != pafs.FileType.File:
+        raise FileNotFoundError(f"{path}: no such file")
+    return int(info.size)
+
+
+def read_bytes(path: str | Path, filesystem: pafs.FileSystem | None = None, count: int = -1) -> bytes:
+    """The first `count` bytes of the file (-1: all of it)."""
+    with _open(path, filesystem) as stream:
+        return stream.read() if count < 0 else stream.read(count)
+
+
+def token_array(path: str | Path, dtype: np.dtype, offset: int, count: int,
+                filesystem: pafs.FileSystem | None = None) -> np.ndarray:
+    """`count` tokens from byte `offset`: a read-only memmap on the local disk, bytes read into memory from
+    any other filesystem."""
+    if count == 0:
+        return np.zeros(0, dtype=dtype)
+    if _on_disk(filesystem):
+        return np.memmap(str(path), dtype=dtype, mode="r", offset=offset, shape=(count,))
+    with filesystem.open_input_file(str(path)) as stream:
+        stream.seek(offset)
+        return np.frombuffer(stream.read(count * dtype.itemsize), dtype=dtype)
+
+
+def sha256_file(path: str | Path, filesystem: pafs.FileSystem | None = None) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
+    with _open(path, filesystem) as stream:
         while chunk := stream.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -99,7 +148,8 @@ def check_documents(name: str, tokens: np.ndarray, starts: np.ndarray, separator
                                f"({np.count_nonzero(tokens == separator_id)=} != {n_documents=})")
 
 
-def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separator_id: int) -> ShardInfo:
+def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separator_id: int,
+                filesystem: pafs.FileSystem | None = None) -> ShardInfo:
     """Write `tokens` (uint16 or uint32, documents each starting with `separator_id` at `starts`) to
     `path` (.bin) and its .idx, atomically. Refuses an empty shard and tokens that break the layout."""
     path = Path(path)
@@ -111,8 +161,8 @@ def write_shard(path: str | Path, tokens: np.ndarray, starts: np.ndarray, separa
     n_tokens, n_documents = len(tokens), len(starts)
     header = shard_header(n_tokens, n_documents, separator_id, dtype)
     idx_header = IDX_HEADER.pack(IDX_MAGIC, IDX_VERSION, dtype.itemsize, n_documents, n_tokens)
-    idx_sha256 = write_atomic(idx_path(path), [idx_header, starts.tobytes()])
-    sha256 = write_atomic(path, [header.tobytes(), np.ascontiguousarray(tokens, dtype=dtype).tobytes()])
+    idx_sha256 = write_atomic(idx_path(path), [idx_header, starts.tobytes()], filesystem)
+    sha256 = write_atomic(path, [header.tobytes(), np.ascontiguousarray(tokens, dtype=dtype).tobytes()], filesystem)
     return ShardInfo(path.name, n_tokens, n_documents, sha256, idx_sha256)
 
 
@@ -121,13 +171,14 @@ class ShardReader:
     `reader.document(i)` (the document's tokens without its separator)."""
 
     def __init__(self, path: str | Path, expected_sha256: str | None = None,
-                 expected_idx_sha256: str | None = None) -> None:
+                 expected_idx_sha256: str | None = None, filesystem: pafs.FileSystem | None = None) -> None:
         self.path = Path(path)
+        self.filesystem = filesystem
         name = self.path.name
-        file_bytes = self.path.stat().st_size
+        file_bytes = file_size(self.path, filesystem)
         if file_bytes < HEADER_BYTES:
             raise ShardFormatError(f"{name}: {file_bytes=} is shorter than the {HEADER_BYTES}-byte header")
-        header = np.fromfile(self.path, dtype="<i4", count=HEADER_INTS)
+        header = np.frombuffer(read_bytes(self.path, filesystem, HEADER_BYTES), dtype="<i4", count=HEADER_INTS)
         magic, version, header_tokens, header_documents, separator_id = (int(v) for v in header[:5])
         if (magic, version) not in FORMATS:
             raise ShardFormatError(f"{name}: unknown {magic=} {version=} (known: {sorted(FORMATS)})")
@@ -135,19 +186,18 @@ class ShardReader:
         n_tokens = (file_bytes - HEADER_BYTES) // self.dtype.itemsize
         if file_bytes != HEADER_BYTES + header_tokens * self.dtype.itemsize:
             raise ShardFormatError(f"{name}: {n_tokens=} != {header_tokens=} ({file_bytes=}, {self.dtype} tokens)")
-        if expected_sha256 is not None and (sha256 := sha256_file(self.path)) != expected_sha256:
+        if expected_sha256 is not None and (sha256 := sha256_file(self.path, filesystem)) != expected_sha256:
             raise ShardFormatError(f"{name}: {sha256=} != {expected_sha256=}")
         self.separator_id = separator_id
-        self.tokens = (np.memmap(self.path, dtype=self.dtype, mode="r", offset=HEADER_BYTES, shape=(header_tokens,))
-                       if header_tokens else np.zeros(0, dtype=self.dtype))
+        self.tokens = token_array(self.path, self.dtype, HEADER_BYTES, header_tokens, filesystem)
         self.starts = self._read_idx(header_tokens, header_documents, expected_idx_sha256)
 
     def _read_idx(self, header_tokens: int, header_documents: int, expected_sha256: str | None) -> np.ndarray:
         path = idx_path(self.path)
         name = path.name
-        if not path.exists():
+        if not file_exists(path, self.filesystem):
             raise ShardFormatError(f"{name}: missing (the document index of {self.path.name})")
-        data = path.read_bytes()
+        data = read_bytes(path, self.filesystem)
         if len(data) < IDX_HEADER.size:
             raise ShardFormatError(f"{name}: {len(data)=} is shorter than the {IDX_HEADER.size}-byte header")
         magic, version, token_bytes, idx_documents, idx_tokens = IDX_HEADER.unpack_from(data)
@@ -189,15 +239,16 @@ class ShardReader:
         return np.diff(np.append(self.starts, len(self.tokens)))
 
 
-def read_manifest(directory: str | Path) -> dict:
+def read_manifest(directory: str | Path, filesystem: pafs.FileSystem | None = None) -> dict:
     """`manifest.json` of a shard directory (written by jobs/tokenize_corpus.py)."""
-    return json.loads((Path(directory) / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads(read_bytes(Path(directory) / "manifest.json", filesystem).decode("utf-8"))
 
 
-def open_shards(directory: str | Path, split: str, verify_sha256: bool = False) -> list[ShardReader]:
+def open_shards(directory: str | Path, split: str, verify_sha256: bool = False,
+                filesystem: pafs.FileSystem | None = None) -> list[ShardReader]:
     """Readers for the shards of `split` in manifest order; each is checked against its manifest entry
     (token and document counts always, sha256 digests of .bin and .idx when `verify_sha256`)."""
-    manifest = read_manifest(directory)
+    manifest = read_manifest(directory, filesystem)
     if (name := manifest["format"].get("name", "nanogpt")) != "nanogpt":
         raise ShardFormatError(f"{directory}: holds {name} shards, not nanogpt ones (tokenize.output_format)")
     readers = []
@@ -205,7 +256,7 @@ def open_shards(directory: str | Path, split: str, verify_sha256: bool = False) 
         if entry["split"] != split:
             continue
         digests = (entry["sha256"], entry["idx_sha256"]) if verify_sha256 else (None, None)
-        reader = ShardReader(Path(directory) / entry["name"], *digests)
+        reader = ShardReader(Path(directory) / entry["name"], *digests, filesystem=filesystem)
         if (len(reader.tokens), len(reader)) != (entry["tokens"], entry["documents"]):
             raise ShardFormatError(f"{entry['name']}: ({len(reader.tokens)=}, {len(reader)=}) != manifest's "
                                    f"({entry['tokens']}, {entry['documents']})")

@@ -19,9 +19,13 @@ stage construction (presidio would otherwise try to download it on every worker)
 """
 from __future__ import annotations
 
+import importlib
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -101,6 +105,35 @@ def spacy_model_installed(name: str) -> bool:
     return spacy.util.is_package(name) or (Path(name) / "config.cfg").is_file()
 
 
+@contextmanager
+def modules_held_back(names: Iterable[str]) -> Iterator[None]:
+    """Within the block, `import name` raises ImportError for each of `names` not yet imported (None in
+    sys.modules is Python's "absent" mark); afterwards they import as usual."""
+    held = [name for name in names if name not in sys.modules]
+    for name in held:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in held:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+
+
+def import_presidio_engine(config: PiiConfig) -> ModuleType:
+    """filters/pii/presidio_engine.py, imported without presidio's optional heavy imports this stage never uses.
+
+    Importing presidio_analyzer imports transformers (for a Hugging Face NER pipe that is not built here) and,
+    through its GPU probe and spaCy's thinc, torch: 4.7 CPU s per worker process that scrubs a page, 1.4 s
+    without them (benchmarks/startup.py). Both are held back while presidio is imported; presidio and thinc
+    take the ImportError for "not installed" (CPU, no Hugging Face pipe), which changes no result. torch is
+    held back only without a spaCy model, as a spaCy pipeline may run on torch (thinc notes torch's absence
+    for the whole process)."""
+    held = ("transformers",) if config.spacy_model is not None else ("transformers", "torch")
+    with modules_held_back(held):
+        return importlib.import_module("filters.pii.presidio_engine")
+
+
 # Which of two overlapping hits wins when their scores tie: the more specific validator first.
 _ENTITY_PRIORITY = {entity: i for i, entity in enumerate(
     ("IBAN_CODE", "CREDIT_CARD", "EMAIL_ADDRESS", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER", "PERSON", "LOCATION"))}
@@ -173,9 +206,7 @@ class PiiStage(DocumentStage):
         """The presidio AnalyzerEngine, built once per process on first use (kept out of pickles)."""
         analyzer = self.__dict__.get("_loaded_analyzer")
         if analyzer is None:
-            from filters.pii.presidio_engine import build_analyzer
-
-            analyzer = self._loaded_analyzer = build_analyzer(self.config)
+            analyzer = self._loaded_analyzer = import_presidio_engine(self.config).build_analyzer(self.config)
         return analyzer
 
     @property
@@ -183,9 +214,7 @@ class PiiStage(DocumentStage):
         """presidio-anonymizer with this config's placeholders, made once per process on first use."""
         scrubber = self.__dict__.get("_loaded_scrubber")
         if scrubber is None:
-            from filters.pii.presidio_engine import Scrubber
-
-            scrubber = self._loaded_scrubber = Scrubber(self.placeholders)
+            scrubber = self._loaded_scrubber = import_presidio_engine(self.config).Scrubber(self.placeholders)
         return scrubber
 
     def analyze(self, text: str) -> list[Any]:

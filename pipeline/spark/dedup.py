@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import logging
 
+import pyarrow as pa
+
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
@@ -38,10 +40,12 @@ from dedup.features import (
 from dedup.index import (
     INDEX_SCHEMA, WRITTEN_SCHEMA, file_count, index_files, prepare_dir, write_meta, write_part, write_parts_fn,
 )
-from pipeline.inputs import hadoop_path
+from pipeline.spark.files import read_parquet_frame
 
 
 log = logging.getLogger(__name__)
+# the index's columns as the Spark side reads them: its uint32 signature values as int64 (Spark has no unsigned)
+INDEX_READ_SCHEMA = pa.schema([("id", pa.string()), ("exact_hash", pa.binary()), ("signature", pa.list_(pa.int64()))])
 
 
 class ConnectedComponentsError(RuntimeError):
@@ -79,12 +83,9 @@ def check_unique(docs: DataFrame) -> None:
 
 def index_frame(spark: SparkSession, config: DedupConfig) -> DataFrame:
     """(id, exact_hash, bands, signature) of the indexed documents of `config.index_paths` (checked)."""
-    files = index_files(config.index_paths, config)
-    # the schema is given (parquet uint32 reads as bigint), so reading starts no schema-inference job
-    raw = (spark.read.schema("id string, exact_hash binary, signature array<bigint>")
-           .parquet(*[hadoop_path(file, reading=True) for file in files])  # a `[` in a name is not a glob
-           .dropDuplicates(["id", "exact_hash"]))
-    return raw.mapInArrow(index_bands_fn(config), from_arrow_schema(INDEX_BANDS_SCHEMA))
+    raw = read_parquet_frame(spark, index_files(config.index_paths, config), INDEX_READ_SCHEMA)
+    unique = raw.dropDuplicates(["id", "exact_hash"])
+    return unique.mapInArrow(index_bands_fn(config), from_arrow_schema(INDEX_BANDS_SCHEMA))
 
 
 def star_edges_frame(nodes: DataFrame) -> DataFrame:

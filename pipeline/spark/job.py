@@ -10,26 +10,27 @@ import itertools
 import json
 import os
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark import SparkConf, TaskContext
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.pandas.types import from_arrow_schema
 from pyspark.sql.types import BooleanType, StructField, StructType
 
-from dedup.decisions import DECISION_SCHEMA, REASON_DUPLICATE_ID
+from dedup.decisions import REASON_DUPLICATE_ID
 from pipeline.config import Config
 from pipeline.corpus import (
     CORPUS, DECISIONS, DEDUP, EXTRACTED, INDEX, REJECTED, STATS, adopt_stages, build_stages, commit_unit, extract_unit,
-    has_dedup, output_schema,
-    part_name, repeated_across_inputs, summarize,
+    has_dedup, output_schema, part_name, repeated_across_inputs, summarize,
 )
+from pipeline.dataset_card import write_dataset_card
 from pipeline.outputs import OutputDir
 from pipeline.spark.dedup import decision_summary_frame, dedup_frame
-from pipeline.spark.stats import write_stats
+from pipeline.spark.files import (checkpoint_dir, participating, read_parquet_frame, unit_frame, values_of,
+                                  write_grouped)
+from pipeline.stats.store import write_stats_from_parts
 from pipeline.toml_config import config_hash
 
 MANIFEST_SCHEMA = "warc_path string, manifest string"
@@ -67,16 +68,26 @@ def fail_once(fail_dir: str | None, pass_number: int, path: str) -> None:
     raise InjectedFault(f"injected failure of pass {pass_number} for {path} ({attempt=}); {FAIL_ONCE_ENV}={fail_dir}")
 
 
+LOCAL_JAVA_OPTIONS = "-XX:+UseSerialGC"
+
+
 def spark_session(app_name: str = "build_corpus") -> SparkSession:
     """The active session, or a new one; executors run this interpreter unless PYSPARK_PYTHON says otherwise."""
     builder = SparkSession.builder.appName(app_name)
     if "PYSPARK_PYTHON" not in os.environ:
         builder = builder.config("spark.pyspark.python", sys.executable)
     submitted = SparkConf()  # what spark-submit was given; a cluster's settings are left alone
-    if submitted.get("spark.master", "local").startswith("local") and not submitted.contains("spark.sql.shuffle.partitions"):
+    local = submitted.get("spark.master", "local").startswith("local")
+    if local and not submitted.contains("spark.sql.shuffle.partitions"):
         # the default 200 shuffle partitions are sized for a cluster; on a few local cores each is a task
         # that costs more than its rows (the stats phase took 72 CPU s of a 130 CPU s run at 5,000 pages)
         builder = builder.config("spark.sql.shuffle.partitions", str(max(4, 2 * (os.cpu_count() or 1))))
+    if local and not submitted.contains("spark.driver.extraJavaOptions"):
+        # The serial collector: no parallel GC threads fighting the Python workers for a few cores (startup
+        # CPU -1 to -3 s, none lost on dedup's JVM-heavy joins: benchmarks/RESULTS.md, "Startup cost"). Only
+        # takes effect when this call starts the JVM (python jobs/...); under spark-submit the option belongs
+        # on its command line (--driver-java-options, as the Makefile does).
+        builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
     return (
         builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
@@ -96,23 +107,13 @@ def map_inputs(spark: SparkSession, paths: list[str], unit: Callable[[str], dict
         fail_once(os.environ.get(FAIL_ONCE_ENV), pass_number, path)  # read on the executor, not the driver
         return manifest
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            names = batch.column("warc_path").to_pylist()
-            yield pa.RecordBatch.from_pydict({"warc_path": names, "manifest": [run_one(path) for path in names]})
+    def run(units: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for path in values_of(units, paths):
+            yield pa.RecordBatch.from_pydict({"warc_path": [path], "manifest": [run_one(path)]})
 
-    frame = spark.createDataFrame(
-        spark.sparkContext.parallelize([(p,) for p in paths], numSlices=len(paths)), "warc_path string"
-    )
-    rows = frame.mapInArrow(run, MANIFEST_SCHEMA).collect()
+    rows = unit_frame(spark, len(paths)).mapInArrow(run, MANIFEST_SCHEMA).collect()
     by_path = {row.warc_path: json.loads(row.manifest) for row in rows}
     return [by_path[path] for path in paths]
-
-
-def output_counts(spark: SparkSession, out: OutputDir) -> list[tuple[str, str | None, int]]:
-    """(warc_path, drop_reason, rows) over corpus/ and rejected/, read back from the written files."""
-    frame = spark.read.parquet(out.spark_path(CORPUS, reading=True), out.spark_path(REJECTED, reading=True))
-    return [(r.warc_path, r.drop_reason, r["count"]) for r in frame.groupBy("warc_path", "drop_reason").count().collect()]
 
 
 def part_column(warc_path: F.Column) -> F.Column:
@@ -150,42 +151,53 @@ def mark_repeated_across_inputs_frame(rows: DataFrame) -> DataFrame:
     return rows.repartition("id").sortWithinPartitions("id").mapInArrow(flag_repeats, schema)
 
 
-def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: Config) -> dict[str, Any]:
+def dedup_columns(config: Config) -> pa.Schema:
+    """The columns of the extracted rows the global stage reads (the text, and the quality that ranks)."""
+    schema = output_schema(config)
+    return pa.schema([schema.field(name) for name in ("id", "text", "drop_reason", "warc_path", "quality_score")
+                      if name in schema.names])
+
+
+def dedup_step(spark: SparkSession, out: OutputDir, inputs: list[str], config: Config,
+               checkpoints: str) -> dict[str, Any]:
     """The global stage over every extracted part: decisions written per part under dedup/decisions/
-    (read by `commit_unit`), the kept signatures to dedup/index/; skipped when already done."""
+    (read by `commit_unit`), the kept signatures to dedup/index/; skipped when already done. `checkpoints`:
+    where Spark checkpoints its intermediate results (`pipeline.spark.files.checkpoint_dir`)."""
     marker = f"{DEDUP}/_done.json"
     if out.exists(marker):
         return out.read_json(marker)
-    parts = [out.spark_path(f"{EXTRACTED}/{part_name(path)}.parquet", reading=True) for path in inputs]
-    extracted = spark.read.schema(from_arrow_schema(output_schema(config))).parquet(*parts)
-    rows = mark_repeated_across_inputs_frame(extracted.where(F.col("drop_reason").isNull()))
+    parts = [out.uri_of(f"{EXTRACTED}/{part_name(path)}.parquet") for path in inputs]
+    rows = mark_repeated_across_inputs_frame(read_parquet_frame(spark, parts, dedup_columns(config), participating))
     first = rows.where(~F.col("repeat"))
-    decisions = dedup_frame(spark, first, config.dedup, out.spark_path(f"{DEDUP}/_checkpoints"),
+    decisions = dedup_frame(spark, first, config.dedup, checkpoints,
                             out.uri_of(INDEX) if config.dedup.write_index else None)
     repeats = rows.where(F.col("repeat")).select(  # DECISION_SCHEMA: dropped, text and signals untouched
         "id", "text", F.lit(None).cast("string").alias("dup_cluster"), F.lit(None).cast("int").alias("dup_cluster_size"),
         F.lit(REASON_DUPLICATE_ID).alias("dedup_drop_reason"), F.lit(None).cast("int").alias("repeated_lines_removed"),
         F.lit(None).cast("int").alias("repeated_chars_removed"), "warc_path")
-    located = decisions.join(first.select("id", "warc_path"), "id").unionByName(repeats)
-    (located.withColumn("input_part", part_column(F.col("warc_path"))).drop("warc_path")
-     .write.mode("overwrite").partitionBy("input_part").parquet(out.spark_path(DECISIONS)))
-    summary = decision_summary_frame(
-        spark.read.schema(from_arrow_schema(DECISION_SCHEMA)).parquet(out.spark_path(DECISIONS, reading=True)))
-    if out.exists(f"{DEDUP}/_checkpoints"):
-        out.fs.delete_dir(out.path(f"{DEDUP}/_checkpoints"))
+    # computed once: the decisions are both written and summarized
+    located = decisions.join(first.select("id", "warc_path"), "id").unionByName(repeats).localCheckpoint()
+    if out.exists(DECISIONS):  # what a killed run left; every part's file is written again below
+        out.fs.delete_dir(out.path(DECISIONS))
+    write_grouped(located.withColumn("input_part", part_column(F.col("warc_path"))).drop("warc_path"), out,
+                  lambda part: f"{DECISIONS}/input_part={part}", "input_part", order=("id",))
+    summary = decision_summary_frame(located)
     out.write_json(marker, summary)
     return summary
 
 
-def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Config) -> dict[str, Any]:
-    """Extract (resumable per input) -> dedup (global) -> commit -> stats; returns the summary written to
-    stats/summary.json."""
+def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Config,
+                 command: Sequence[str] = ("pipeline.spark.job.build_corpus",)) -> dict[str, Any]:
+    """Extract (resumable per input) -> dedup (global) -> commit (each part counted as it is written) ->
+    statistics merged from the parts' counts -> the dataset card naming `command`; returns the summary
+    written to stats/summary.json."""
     # The stages are built here, so a missing model or list fails before any task, and they travel with the
     # tasks (PySpark broadcasts a pickled task over 1 MB: pyspark/core/rdd.py `_prepare_for_python_RDD`); models
     # stay out of the pickles and load on the workers.
     stages = build_stages(config)
     out = OutputDir(output)
-    out.claim(config, (EXTRACTED,) + ((DEDUP,) if has_dedup(config) else ()) + (CORPUS, REJECTED, STATS))
+    # corpus/ holds only the data (and its card): `datasets` reads every other file in it as data
+    out.claim(config, (EXTRACTED,) + ((DEDUP,) if has_dedup(config) else ()) + (REJECTED, STATS))
 
     def extract(path: str) -> dict[str, Any]:
         adopt_stages(config, stages)
@@ -193,21 +205,26 @@ def build_corpus(spark: SparkSession, inputs: list[str], output: str, config: Co
 
     def commit(path: str) -> dict[str, Any]:
         adopt_stages(config, stages)
-        return commit_unit(out, path, config) or {}
+        return commit_unit(out, path, config)
 
+    if has_dedup(config):  # a cluster that cannot checkpoint refuses here, before any task
+        checkpoints, remove_checkpoints = checkpoint_dir(spark, out, f"{DEDUP}/_checkpoints")
     manifests = map_inputs(spark, inputs, extract)
     if has_dedup(config):
-        dedup_step(spark, out, inputs, config)
-    map_inputs(spark, inputs, commit)
+        dedup_step(spark, out, inputs, config, checkpoints)
+        remove_checkpoints()
+    committed = map_inputs(spark, inputs, commit)
     # Every unit and the global step are done and the stats are written after this point: a `.tmp-` file in any
     # folder is what a killed run left (a kill while the stats were written leaves one in stats/).
     out.remove_temporaries((EXTRACTED, DEDUP, CORPUS, REJECTED, STATS))
     out.remove(f"{STATS}/summary.json")  # an earlier run's must not outlive a rerun that fails its checks
-    summary = summarize(manifests, output_counts(spark, out), config_hash(config))
+    counts = [(done["warc_path"], reason, rows) for done in committed for reason, rows in done["rows_by_reason"]]
+    summary = summarize(manifests, counts, config_hash(config))
     out.write_json(f"{STATS}/summary.json", summary)
     out.write_bytes(
         f"{STATS}/inputs.jsonl",
         "".join(json.dumps(m | {"part": part_name(m["warc_path"])}, sort_keys=True) + "\n" for m in manifests).encode(),
     )
-    write_stats(spark, out, config)  # OUT/stats/ tables and stats.json, from the rows just written
+    write_stats_from_parts(out, config, config_hash(config), [part_name(path) for path in inputs])
+    write_dataset_card(out, summary, config, list(command))
     return summary

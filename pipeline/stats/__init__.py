@@ -12,14 +12,15 @@ What a researcher reads under OUT/stats/ (JSON for the summary, Parquet for the 
   threshold what-if exact for any threshold on the grid and either comparison (`<`, `<=`, `>`, `>=`);
 - `samples.parquet`: a few documents per drop reason (lowest sha1 of the id: deterministic), text cut.
 
-One definition, two engines (NeMo Curator / Dolma style: measure once, aggregate anywhere): `partial_counts`
+One definition, every engine (NeMo Curator / Dolma style: measure once, aggregate anywhere): `partial_counts`
 turns a record batch of output rows into a small table of additive counts keyed by (metric, drop_reason,
-key, bin); partials merge by summing (min/max for value ranges). The Spark job runs it per partition with
-`mapInArrow` and merges with `groupBy`, collecting only the merged counts (top-k for unbounded keys such as
-domains); `run_stages` output (and any output without stats) is done with the same functions over pyarrow
-batches (`store.write_stats_local`); the Spark engine's part is pipeline/spark/stats.py. `stats_tables` builds
-every table from the merged counts, whichever engine merged them.
+key, bin); partials merge by summing (min/max for value ranges). The corpus job's commit tasks count each
+slice of their part as they write it and store the part's counts beside it (`parts`); the driver merges the
+parts' counts, with no second pass over the output. `run_stages` output (and any output without stats) is
+counted with the same functions over pyarrow batches (`store.write_stats_local`). `stats_tables` builds every
+table from the merged counts (top-k for unbounded keys such as domains), however they were merged.
 
 Modules: `grid` (bin edges, histograms), `rules` (stages of columns and reasons, threshold rules), `counts`
-(partial counts, samples), `tables` (schemas, building the tables), `whatif`, `store` (files under OUT/stats/).
+(partial counts, samples), `parts` (per-part counts and their merge), `tables` (schemas, building the
+tables), `whatif`, `store` (files under OUT/stats/).
 """

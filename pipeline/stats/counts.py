@@ -1,8 +1,8 @@
 """Partial counts (engine-free): a record batch of output rows -> a small table of additive counts keyed by
 (metric, drop_reason, key, bin), merged by summing (min/max for value ranges); and the sample candidates.
 
-The one definition both engines run: Spark per partition with `mapInArrow` (pipeline/spark/stats.py), pyarrow
-over batches (pipeline/stats/store.py).
+The one definition every path runs: the corpus job's commit tasks per slice they write (pipeline/stats/parts.py),
+pyarrow over batches of written files (pipeline/stats/store.py).
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from filters.url import url_host
 from pipeline.registry import STAGE_CLASSES
 from pipeline.schema import CORE_NAMES
 from pipeline.stats.grid import positions
+from pipeline.stats.rules import signal_columns
 
 SAMPLES_PER_REASON = 3
 SAMPLE_TEXT_CHARS = 1000  # a sample's text is cut here; `text_chars` keeps the full length
@@ -41,6 +42,15 @@ MERGE_KEYS = ("metric", "drop_reason", "key", "bin")
 PER_LANGUAGE_SIGNALS = tuple(name for stage in STAGE_CLASSES.values() for name in stage.per_language_fields)
 # Metrics whose keys grow with the corpus: only the top k keys are collected, by documents or by bin.
 TOP_K: dict[str, tuple[int, str]] = {"domain": (TOP_DOMAINS, "documents"), "cluster": (LARGEST_CLUSTERS, "bin")}
+
+
+def signal_types(schema: pa.Schema) -> dict[str, str]:
+    """"bool", "int" or "float" of every signal column of `schema`, in schema order."""
+    kinds = {}
+    for name in signal_columns(schema):
+        type_ = schema.field(name).type
+        kinds[name] = "bool" if pa.types.is_boolean(type_) else ("int" if pa.types.is_integer(type_) else "float")
+    return kinds
 
 
 def _column(table: pa.Table, name: str, type_: pa.DataType) -> pa.ChunkedArray:

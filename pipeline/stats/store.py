@@ -15,10 +15,9 @@ import pyarrow.parquet as pq
 from pipeline.config import Config, load_config
 from pipeline.corpus import CORPUS, REJECTED, STATS
 from pipeline.outputs import CONFIG_FILE, OutputDir
-from pipeline.stats.counts import (PARTIAL_SCHEMA, merge_partials, partial_counts, pick_samples, sample_candidates,
-                                   top_rows)
+from pipeline.stats.counts import signal_types, top_rows
+from pipeline.stats.parts import Counts, merge_parts
 from pipeline.stats.grid import SignalHistogram, signal_histograms
-from pipeline.stats.rules import signal_columns
 from pipeline.stats.tables import (STATS_FORMAT, TABLE_SCHEMAS, TOKENS_SCHEMA, RunFacts, stats_tables, token_rows,
                                    token_summary)
 from pipeline.toml_config import CONFIG_HASH_HEADER, read_config_hash
@@ -27,15 +26,6 @@ from storage.atomic import TEMPORARY_MARK
 STATS_JSON = f"{STATS}/stats.json"
 RUN_STAGES_DOCUMENTS = "documents.parquet"  # what `jobs/run_stages.py` writes
 TOKEN_MANIFEST = "tokens/manifest.json"
-LOCAL_MERGE_ROWS = 500_000  # pyarrow path: merge the pending partials once they hold this many rows
-
-
-def signal_types(schema: pa.Schema) -> dict[str, str]:
-    kinds = {}
-    for name in signal_columns(schema):
-        type_ = schema.field(name).type
-        kinds[name] = "bool" if pa.types.is_boolean(type_) else ("int" if pa.types.is_integer(type_) else "float")
-    return kinds
 
 
 def source_files(out: OutputDir) -> list[list[Any]]:
@@ -114,29 +104,46 @@ def read_signal_histograms(out: OutputDir, columns: Sequence[str]) -> Iterator[t
         yield next(iter(signals.items()))
 
 
+def _types_by_signal(schemas: Sequence[pa.Schema]) -> dict[str, str]:
+    """The signal columns of all row files (their union, in first-seen order) and their kinds."""
+    types_by_signal: dict[str, str] = {}
+    for schema in schemas:
+        types_by_signal |= {k: v for k, v in signal_types(schema).items() if k not in types_by_signal}
+    return types_by_signal
+
+
+def _write_counted(out: OutputDir, facts: RunFacts, counts: Counts) -> dict[str, Any]:
+    summary, tables = stats_tables(top_rows(counts.merged()), counts.candidates, facts)
+    write_stats_tables(out, summary, tables)
+    return summary
+
+
 def write_stats_local(out: OutputDir, config: Config, hash_: str, batch_rows: int = 8192) -> dict[str, Any]:
     """OUT/stats/ with pyarrow alone, batch by batch: for run_stages output and outputs without stats."""
     sources = source_files(out)
     if not sources:
         raise FileNotFoundError(f"{out.uri}: no {CORPUS}/, {REJECTED}/ or {RUN_STAGES_DOCUMENTS} to take statistics of")
     files = [pq.ParquetFile(out.path(path), filesystem=out.fs) for path, _ in sources]
-    schemas = [f.schema_arrow for f in files]
-    types_by_signal: dict[str, str] = {}
-    for schema in schemas:
-        types_by_signal |= {k: v for k, v in signal_types(schema).items() if k not in types_by_signal}
-    pending: list[pa.Table] = []
-    candidates: list[dict[str, Any]] = []
+    types_by_signal = _types_by_signal([file.schema_arrow for file in files])
+    counts = Counts(list(types_by_signal))
     for parquet in files:
         for batch in parquet.iter_batches(batch_size=batch_rows):
-            pending.append(partial_counts(batch, list(types_by_signal)))
-            candidates = pick_samples(candidates + sample_candidates(batch).to_pylist())
-            if sum(t.num_rows for t in pending) > LOCAL_MERGE_ROWS:
-                pending = [merge_partials(pa.concat_tables(pending))]
-    merged = merge_partials(pa.concat_tables(pending)) if pending else PARTIAL_SCHEMA.empty_table()
-    facts = RunFacts(config, hash_, types_by_signal, sources, read_token_manifest(out))
-    summary, tables = stats_tables(top_rows(merged), candidates, facts)
-    write_stats_tables(out, summary, tables)
-    return summary
+            counts.add_rows(batch)
+    return _write_counted(out, RunFacts(config, hash_, types_by_signal, sources, read_token_manifest(out)), counts)
+
+
+def write_stats_counted(out: OutputDir, config: Config, hash_: str, counts: Counts) -> dict[str, Any]:
+    """OUT/stats/ from counts made while the rows were written: no pass over them; the signal columns are read
+    from one row file's footer (every file of a run has its schema)."""
+    sources = source_files(out)
+    schemas = [pq.read_schema(out.path(sources[0][0]), filesystem=out.fs)] if sources else []
+    facts = RunFacts(config, hash_, _types_by_signal(schemas), sources, read_token_manifest(out))
+    return _write_counted(out, facts, counts)
+
+
+def write_stats_from_parts(out: OutputDir, config: Config, hash_: str, parts: Sequence[str]) -> dict[str, Any]:
+    """OUT/stats/ of the corpus job from the counts its commit tasks wrote beside each part."""
+    return write_stats_counted(out, config, hash_, merge_parts(out, parts))
 
 
 def ensure_stats(out: OutputDir) -> dict[str, Any]:

@@ -135,8 +135,12 @@ def exchange_records(ex: Exchange, t: datetime, ctx: FileContext, rng: random.Ra
 
 
 def write_sample_file(path: Path, crawl: str, start: datetime, exchanges: list[Exchange],
-                      fetched: dict[str, datetime], rng: random.Random, truncate_last: bool = False) -> list[dict]:
-    """Write one WARC file (atomically) and return its expected.jsonl rows with compressed offsets."""
+                      fetched: dict[str, datetime], rng: random.Random, truncate_last: bool = False,
+                      tail: list[Exchange] | None = None, tail_rng: random.Random | None = None) -> list[dict]:
+    """Write one WARC file (atomically) and return its expected.jsonl rows with compressed offsets.
+
+    `tail`: exchanges written after the others, drawing from `tail_rng` (no metadata records), so that adding
+    them changes no byte of the records before them nor `rng`'s stream for the files after."""
     warcinfo_id = record_id_for(f"sample/{path.name}/warcinfo")
     ctx = FileContext(path.name, crawl, warcinfo_id, fetched)
     records = [(warcinfo_record(crawl, record_id=warcinfo_id, date=warc_date(start), filename=path.name),
@@ -145,6 +149,10 @@ def write_sample_file(path: Path, crawl: str, start: datetime, exchanges: list[E
     for ex in exchanges:
         t += timedelta(seconds=rng.randint(3, 95))
         records += exchange_records(ex, t, ctx, rng, with_metadata=not truncate_last and rng.random() < 0.5)
+    for ex in tail or ():
+        assert tail_rng is not None, "a tail needs its own random stream"
+        t += timedelta(seconds=tail_rng.randint(3, 95))
+        records += exchange_records(ex, t, ctx, tail_rng, with_metadata=False)
     members = [gzip_member(record) for record, _ in records]
     if truncate_last:  # cut the last member in the middle: its header survives, its body and gzip trailer do not
         members[-1] = members[-1][: len(members[-1]) // 2]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .articles import build_articles, build_charset_pages, build_duplicates, build_encoded_pages, build_pii_pages
 from .exchange import Exchange, article_url, html_exchange, make_view
+from .optout import build_optout_pages
 from .junk import build_boilerplate_pages, build_lorem_pages, build_other_responses, build_oversized_page, \
     build_spam_pages
 from .pages import render_blog
@@ -32,6 +33,11 @@ SAMPLE_FILES = [
 ]
 TRUNCATED_FILE = ("CC-MAIN-2026-08-sample-truncated.warc.gz", CRAWL, datetime(2026, 2, 19, 9, 30, 0))
 
+# The opted-out pages (gen/optout.py) go at the end of these files, one each, from a random stream of their own
+# (seeded SEED + OPTOUT_SEED_OFFSET), so that every record written before them stays byte-identical.
+OPTOUT_FILES = ("CC-MAIN-2026-08-sample-00002.warc.gz", "CC-MAIN-2026-08-sample-00003.warc.gz",
+                "CC-MAIN-2026-13-sample-00005.warc.gz")
+OPTOUT_SEED_OFFSET = 21
 REVISITED_TEXT = "en/01-pruning-apple-trees"  # fetched again in the second crawl, unchanged (a revisit)
 TRUNCATED_FILE_INTACT_TEXT = "en/16-choosing-binoculars"  # the good response in the truncated file
 
@@ -92,10 +98,13 @@ def generate_sample(seed: int) -> list[dict]:
     WARC_DIR.mkdir(parents=True, exist_ok=True)
     for stale in WARC_DIR.glob("CC-MAIN-*-sample-*.warc.gz"):
         stale.unlink()
+    optout_rng = random.Random(seed + OPTOUT_SEED_OFFSET)
+    tails = dict(zip(OPTOUT_FILES, ([page] for page in build_optout_pages(texts, optout_rng))))
     rows: list[dict] = []
     fetched: dict[str, datetime] = {}
     for (name, crawl, start), exchanges in zip(SAMPLE_FILES, files):
-        rows += write_sample_file(WARC_DIR / name, crawl, start, exchanges, fetched, rng)
+        rows += write_sample_file(WARC_DIR / name, crawl, start, exchanges, fetched, rng,
+                                  tail=tails.get(name), tail_rng=optout_rng)
     name, crawl, start = TRUNCATED_FILE
     rows += write_sample_file(WARC_DIR / name, crawl, start, truncated, fetched, rng, truncate_last=True)
     ids = [row["record_id"] for row in rows]
