@@ -8,17 +8,13 @@ land in every phase (JVM start, extraction, dedup, commit, stats; Ray start, enc
 On a shared machine a run can be faster than the reference was; one that ends before its delay is
 recorded as not killed, shortens the window to its own time, and another delay is drawn (`kill_trials`).
 
-Compared: the sha256 of every output file, with one documented exception, engine scratch whose *names*
-Spark makes random: `_SUCCESS` and `.crc` files, and `dedup/decisions/input_part=<part>/part-<n>-<uuid>.parquet`
-(a new uuid per write; the row order inside also follows Spark's shuffle). The decisions are compared by
-content instead: per input part, the rows sorted by id must be equal. Everything else (corpus/, rejected/,
-extracted/, dedup/_done.json, dedup/index/, stats/, every _done marker and _config.toml; all of tokens/)
-must be byte-identical.
+Compared: the sha256 of every output file (corpus/, rejected/, extracted/, dedup/ with its per-part decisions
+and index, stats/ with the per-part counts, every marker and _config.toml; all of tokens/): every byte must be
+the uninterrupted run's. Spark writes no file itself (pipeline/spark/files.py), so no name is random.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import shutil
@@ -31,48 +27,23 @@ from testkit.processes import ROOT, run_and_kill, run_to_completion
 
 BIN = Path(sys.executable).parent  # the venv's bin/: python, spark-submit
 DEMO_STAGES_WITHOUT_QUALITY = "pipeline.stages=['extract','optout','langid','url','heuristics','dedup','pii']"
-DECISIONS_DIR = "dedup/decisions"
 
 
 # ------------------------------------------------------------------------------------------ outputs
 
 
-def is_engine_scratch(relative: str) -> bool:
-    """Files whose names Spark makes random (see the module docstring); the decisions are compared by rows."""
-    name = relative.rsplit("/", 1)[-1]
-    return name == "_SUCCESS" or name.endswith(".crc") or relative.startswith(f"{DECISIONS_DIR}/")
-
-
 def file_digests(root: Path) -> dict[str, str]:
-    """sha256 of every file under root that is not engine scratch, by relative path."""
-    return {
-        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not is_engine_scratch(path.relative_to(root).as_posix())
-    }
-
-
-def decision_digests(root: Path) -> dict[str, str]:
-    """Per dedup/decisions/input_part=<part> folder: sha256 of its rows sorted by id, as canonical JSON."""
-    import pyarrow.parquet as pq
-
-    digests = {}
-    folder = root / DECISIONS_DIR
-    for part in sorted(folder.glob("input_part=*")) if folder.is_dir() else []:
-        rows = pq.read_table(part).sort_by("id").to_pylist()
-        digests[part.name] = hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
-    return digests
+    """sha256 of every file under root, by relative path."""
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(root.rglob("*")) if path.is_file()}
 
 
 def differences(reference: Path, trial: Path) -> list[str]:
-    """What differs between two output trees: files by sha256, dedup decisions by rows."""
-    found = []
-    for kind, digests in (("file", file_digests), ("decisions", decision_digests)):
-        want, have = digests(reference), digests(trial)
-        found += [f"{kind} missing: {name}" for name in sorted(want.keys() - have.keys())]
-        found += [f"{kind} extra: {name}" for name in sorted(have.keys() - want.keys())]
-        found += [f"{kind} differs: {name}" for name in sorted(want.keys() & have.keys()) if want[name] != have[name]]
-    return found
+    """What differs between two output trees, file by file (sha256)."""
+    want, have = file_digests(reference), file_digests(trial)
+    return ([f"file missing: {name}" for name in sorted(want.keys() - have.keys())]
+            + [f"file extra: {name}" for name in sorted(have.keys() - want.keys())]
+            + [f"file differs: {name}" for name in sorted(want.keys() & have.keys()) if want[name] != have[name]])
 
 
 def count_files(folder: Path, pattern: str) -> int:

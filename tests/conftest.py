@@ -25,8 +25,7 @@ SAMPLE_WARCS = ROOT / "sample_data" / "warc"
 
 
 def file_digests(root: Path) -> dict[str, str]:
-    """sha256 of every file under root, by relative path (engine scratch included, unlike
-    testkit.kill_trials.file_digests): two runs of a job in one process must agree on every byte."""
+    """sha256 of every file under root, by relative path: two runs of a job must agree on every byte."""
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*")) if path.is_file()
