@@ -11,7 +11,9 @@ ones, so every other byte of them is still checked. The report page itself is by
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -273,3 +275,32 @@ def test_a_ray_cluster_job_carries_the_drivers_object_store_variables():
     assert shipped["env_vars"] == sent and len(shipped["py_modules"]) == len(PROJECT_PACKAGES)
     assert cluster_runtime_env(False, {"HOME": "/root"}) is None  # instance roles: nothing to send
     assert "env_vars" not in cluster_runtime_env(True, {})
+
+
+def stub_session(master: str, checkpoint_dir_setting: str | None = None) -> SimpleNamespace:
+    """What `checkpoint_dir` reads of a session: its master and its `spark.checkpoint.dir`."""
+    settings = {"spark.checkpoint.dir": checkpoint_dir_setting} if checkpoint_dir_setting else {}
+    return SimpleNamespace(sparkContext=SimpleNamespace(master=master),
+                           conf=SimpleNamespace(get=lambda key, default=None: settings.get(key, default)))
+
+
+def test_dedup_checkpoints_go_where_spark_can_write_them(tmp_path):
+    from pipeline.outputs import OutputDir
+    from pipeline.spark.files import checkpoint_dir
+    from pipeline.toml_config import ConfigError
+
+    on_s3 = OutputDir("s3://bucket/run1")  # no request is made: only the location decides
+    with pytest.raises(ConfigError, match=re.escape("--conf spark.checkpoint.dir=hdfs:///tmp/checkpoints")):
+        checkpoint_dir(stub_session("spark://head:7077"), on_s3, "dedup/_checkpoints")  # refused before any task
+    assert checkpoint_dir(stub_session("yarn", "hdfs:///ck"), on_s3, "dedup/_checkpoints")[0] == "hdfs:///ck"
+    temporary, remove = checkpoint_dir(stub_session("local[2]"), on_s3, "dedup/_checkpoints")
+    local = Path(temporary.removeprefix("file://"))
+    assert temporary.startswith("file:///") and local.is_dir()
+    remove()
+    assert not local.exists()
+    on_disk = OutputDir(str(tmp_path / "out"))  # a local (or HDFS) output keeps them inside, under any master
+    path, remove = checkpoint_dir(stub_session("spark://head:7077"), on_disk, "dedup/_checkpoints")
+    assert path == f"file://{tmp_path}/out/dedup/_checkpoints"
+    (tmp_path / "out" / "dedup" / "_checkpoints").mkdir(parents=True)
+    remove()
+    assert not (tmp_path / "out" / "dedup" / "_checkpoints").exists()
