@@ -1125,8 +1125,10 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             run["trafilatura_calls"] = sum(r["extracted"] for r in rows[name].values())
         report["runs"][name] = run
         print(f"  {name}: wall {run['wall_s']:.1f} s, CPU {run['cpu_s']:.1f} s, kept {run['kept']}", flush=True)
-    report["agreement"] = {"cascade_on_vs_off": cascade_agreement(rows["project_cascade_on"],
-                                                                   rows["project_cascade_off"], responses)}
+    report["agreement"] = {}
+    if {"project_cascade_on", "project_cascade_off"} <= rows.keys():  # --project-runs may leave one out
+        report["agreement"]["cascade_on_vs_off"] = cascade_agreement(rows["project_cascade_on"],
+                                                                     rows["project_cascade_off"], responses)
     if theirs:
         report["agreement"]["project_vs_datatrove"] = datatrove_gap(rows["project_cascade_on"], theirs, responses)
         if "project_cascade_on_precision" in rows:
@@ -1223,6 +1225,11 @@ def main() -> None:
         if args.pages is None:
             return
     report = run_all(args, args.work.resolve()) | {"command": command}
+    if "cascade_on_vs_off" not in report["agreement"]:  # a scaling-only run: no comparison to render
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+        print("\n".join(scaling_table(report)))
+        return
     write_report(report, markdown_section(report), args.out, args.results_md, SECTION_TITLE)
 
 
