@@ -13,8 +13,8 @@ import pytest
 from tokenizers import Tokenizer
 
 from jobs import tokenize_corpus as job
-from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, documents_with, is_val, output_files,
-                                save_small_tokenizer, save_wide_tokenizer)
+from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, corpus_in, documents_with, is_val, output_files,
+                               save_small_tokenizer, save_wide_tokenizer, tokenize_serially)
 from testkit.text_corpus import doc_id, write_corpus
 from tokenizer import encode
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig
@@ -39,9 +39,7 @@ def docs():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, docs):
-    directory = tmp_path_factory.mktemp("corpus")
-    write_corpus(directory, docs, parts=3)
-    return directory
+    return corpus_in(tmp_path_factory.mktemp("corpus"), docs)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +50,7 @@ def tokenizer_path(tmp_path_factory, docs):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, corpus, tokenizer_path):
     out = tmp_path_factory.mktemp("megatron")
-    manifest = tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, serial_map, log=lambda _: None)
+    manifest = tokenize_serially(corpus, tokenizer_path, out, CONFIG)
     return out, manifest
 
 
@@ -130,7 +128,7 @@ def test_rerun_and_killed_run_give_identical_bytes(reference, corpus, tokenizer_
     with pytest.raises(Killed):
         tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, killed_after(3), log=lambda _: None)
     assert len(list(out.glob("*.bin"))) == 3 and not (out / "manifest.json").exists()
-    tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, serial_map, log=lambda _: None)
+    tokenize_serially(corpus, tokenizer_path, out, CONFIG)
     assert output_files(out) == expected and not list(out.rglob("*.tmp-*"))
 
     # Files lost or changed after a finished run: the command line's rerun rewrites exactly those.
@@ -159,7 +157,7 @@ def test_dtype_follows_megatron_and_large_vocabulary_gives_int32(corpus, docs, t
     rows = docs[:6] + docs[-8:]
     write_corpus(small, rows, parts=2)
     out = tmp_path / "out"
-    manifest = tokenize_corpus(str(small), str(tmp_path / "big.json"), str(out), CONFIG, serial_map, log=lambda _: None)
+    manifest = tokenize_serially(small, tmp_path / "big.json", out, CONFIG)
     assert manifest["dtype"] == "int32" and manifest["format"]["dtype_code"] == 4
     texts = {d["id"]: d["text"] for d in rows}
     found = megatron_documents(out, manifest, "train") + megatron_documents(out, manifest, "val")

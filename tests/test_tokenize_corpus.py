@@ -17,8 +17,8 @@ from tokenizers import Tokenizer
 
 from jobs import tokenize_corpus as job
 from pipeline.outputs import RunMismatchError
-from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, documents_with, is_val, output_files,
-                                save_small_tokenizer, save_wide_tokenizer)
+from tests.token_cases import (LONG_TEXT, SHARD_TOKENS, VAL_FRACTION, corpus_in, documents_with, is_val, output_files,
+                               save_small_tokenizer, save_wide_tokenizer, tokenize_serially)
 from testkit.text_corpus import write_corpus
 from tokenizer import encode
 from tokenizer.config import TokenizeConfig, TokenizeJobConfig
@@ -35,9 +35,7 @@ def docs():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, docs):
-    directory = tmp_path_factory.mktemp("corpus")
-    write_corpus(directory, docs, parts=3)
-    return directory
+    return corpus_in(tmp_path_factory.mktemp("corpus"), docs)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +47,7 @@ def tokenizer_path(tmp_path_factory, docs):
 def reference(tmp_path_factory, corpus, tokenizer_path):
     """The run without Ray that every other run must reproduce byte for byte."""
     out = tmp_path_factory.mktemp("reference")
-    manifest = tokenize_corpus(str(corpus), str(tokenizer_path), str(out), CONFIG, serial_map, log=lambda _: None)
+    manifest = tokenize_serially(corpus, tokenizer_path, out, CONFIG)
     return out, manifest
 
 
@@ -214,7 +212,7 @@ def test_sampling_weights_drop_keep_and_repeat_by_hash(docs, corpus, tokenizer_p
     weights = {"de": 0.0, "fr": 2.0, "es": 0.5}
     config = TokenizeJobConfig(TokenizeConfig(val_fraction=VAL_FRACTION, shard_tokens=SHARD_TOKENS, seed=7,
                                               language_weights=weights, source_weights={"CC-MAIN-2026-13": 1.0}))
-    manifest = tokenize_corpus(str(corpus), str(tokenizer_path), str(tmp_path), config, serial_map, log=lambda _: None)
+    manifest = tokenize_serially(corpus, tokenizer_path, tmp_path, config)
 
     def keep_half(identifier: str) -> bool:
         digest = hashlib.blake2b(f"tokenize-sample\x1f7\x1f{identifier}".encode(), digest_size=8).digest()
@@ -242,7 +240,7 @@ def test_large_vocabulary_gives_uint32_shards(corpus, docs, tmp_path):
     small = tmp_path / "small"
     write_corpus(small, docs[:6] + docs[-8:], parts=2)
     out = tmp_path / "out"
-    manifest = tokenize_corpus(str(small), str(tmp_path / "big.json"), str(out), CONFIG, serial_map, log=lambda _: None)
+    manifest = tokenize_serially(small, tmp_path / "big.json", out, CONFIG)
     assert manifest["dtype"] == "uint32" and manifest["tokenizer"]["vocab_size"] == 69_256
     header = np.fromfile(out / manifest["shards"][0]["name"], dtype=np.int32, count=256)
     assert header[:2].tolist() == [20240801, 7]

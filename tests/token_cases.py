@@ -8,8 +8,9 @@ from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-from testkit.text_corpus import doc_id, sample_documents
-from tokenizer.config import TokenizerConfig
+from testkit.text_corpus import doc_id, sample_documents, write_corpus
+from tokenizer.config import TokenizeJobConfig, TokenizerConfig
+from tokenizer.encode import serial_map, tokenize_corpus
 from tokenizer.train import train_tokenizer
 
 VAL_FRACTION = 0.2
@@ -25,6 +26,17 @@ def documents_with(extra: list[dict]) -> list[dict]:
         row.update(id=doc_id(row["id"]), url=f"https://site.example/extra{i}", crawl="CC-MAIN-2026-08",
                    warc_path="x.warc.gz", warc_offset=i, drop_reason=None)
     return rows + extra
+
+
+def corpus_in(directory: Path, docs: list[dict], parts: int = 3) -> Path:
+    """`docs` written as a corpus of `parts` Parquet parts in `directory`."""
+    write_corpus(directory, docs, parts=parts)
+    return directory
+
+
+def tokenize_serially(corpus: Path, tokenizer_path: Path, out: Path, config: TokenizeJobConfig) -> dict:
+    """tokenize_corpus without Ray and without progress lines: the run the others are compared with."""
+    return tokenize_corpus(str(corpus), str(tokenizer_path), str(out), config, serial_map, log=lambda _: None)
 
 
 def save_small_tokenizer(path: Path, docs: list[dict]) -> Path:
