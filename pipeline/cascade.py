@@ -39,16 +39,31 @@ main-content pass (pipeline/html_text.py), goes to the full path.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from contract.stage import CASCADE, PAGE_PARTS, RECORD_ONLY_PARTS, DocumentStage, Page, PrecheckSettings
 from pipeline.config import Config
 from pipeline.extract import ExtractConfig
+from pipeline.extract_strategy import word_count
 from pipeline.html_text import fast_texts
 from pipeline.toml_config import config_hash
 
 
 CASCADE_COLUMNS = f"{CASCADE}_"  # the cascade's own signal columns (pipeline.extract.EXTRACT_FIELDS)
+
+
+class Prechecked(NamedTuple):
+    dropped: dict[str, Any] | None  # the row's columns when a pre-check dropped the page
+    main_words: int | None = None  # words of resiliparse's main-content text, when the pre-checks made it
+
+
+def main_words(page: Page) -> int | None:
+    """Words of the page's main-content text as the length check counts them (0 where resiliparse cannot
+    parse the page, as there); None when no pre-check asked for the text."""
+    if not page.made():
+        return None
+    text = page.main_text()
+    return word_count(text) if text is not None else 0
 
 
 def precheck_settings(extract: ExtractConfig) -> PrecheckSettings:
@@ -76,17 +91,18 @@ class Cascade:
                                 key=lambda stage: PAGE_PARTS.index(reads[stage.name]))
         self.visible, self.main = "visible_text" in reads.values(), "main_text" in reads.values()
 
-    def check(self, url: str | None, html: str,
-              http_headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any] | None:
-        """Columns of a page dropped before trafilatura (drop_reason and signals), or None to extract it."""
+    def check(self, url: str | None, html: str, http_headers: tuple[tuple[str, str], ...] = ()) -> Prechecked:
+        """The columns of a page dropped before trafilatura (drop_reason and signals), or, for a page to
+        extract, the words of the main-content text the pre-checks made (the extraction's length check
+        needs the same count: pipeline/extract_strategy.py)."""
         page = Page(url, lambda: fast_texts(html, visible=self.visible, main=self.main), http_headers, html)
         carried: dict[str, Any] = {}
         for stage in self.prechecks:
             measured, reason = stage.precheck(page, self.settings)
             if reason is not None:
-                return carried | measured | {"drop_reason": reason}
+                return Prechecked(carried | measured | {"drop_reason": reason})
             carried |= {column: value for column, value in measured.items() if column.startswith(CASCADE_COLUMNS)}
-        return None
+        return Prechecked(None, main_words(page) if self.main else None)
 
 
 _CASCADES: dict[str, Cascade | None] = {}

@@ -24,7 +24,6 @@ import os
 import re
 import select
 import signal
-import struct
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ import pyarrow as pa
 
 from contract.bounds import bounded
 from contract.stage import Rule
-from pipeline.extract_worker import REPLY_HEAD
+from pipeline.extract_worker import REPLY_HEAD, REQUEST_HEAD
 from pipeline.http import PayloadError, decode_html, decoded_body, looks_like_html, media_type, parse_response
 from pipeline.warc import WarcRecord
 
@@ -189,14 +188,19 @@ class ExtractorSandbox:
         self.process = None
         return returncode
 
-    def extract(self, html: str) -> tuple[str | None, str | None]:
-        """(text, None) on success; (None, rule) with rule no_text, timeout, wall_timeout or failed otherwise."""
+    def extract(self, html: str, main_words: int | None = None) -> tuple[str | None, str | None]:
+        """(text, None) on success; (None, rule) with rule no_text, timeout, wall_timeout or failed otherwise.
+        `main_words`: the words of resiliparse's main-content text of `html`, where the caller has counted
+        them (the cascade), so that the length check need not parse the page again."""
         if self.process is None or self.process.poll() is not None:
             self.process = self._start()
         self.documents_sent += 1
-        data = html.encode("utf-8", errors="replace")
         try:
-            self.process.stdin.write(struct.pack(">I", len(data)) + data)
+            data = html.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: the child sees other HTML than was counted, so it counts
+            data, main_words = html.encode("utf-8", errors="replace"), None
+        try:
+            self.process.stdin.write(REQUEST_HEAD.pack(-1 if main_words is None else main_words, len(data)) + data)
             self.process.stdin.flush()
         except BrokenPipeError:
             self.close()
@@ -256,8 +260,9 @@ class Prefilter(Protocol):
     """A check that runs before trafilatura (pipeline/cascade.py's `Cascade`)."""
 
     def check(self, url: str | None, html: str,
-              http_headers: tuple[tuple[str, str], ...] = ()) -> dict[str, Any] | None:
-        """Columns (with `drop_reason`) for a page dropped without trafilatura, or None to extract it."""
+              http_headers: tuple[tuple[str, str], ...] = ()) -> tuple[dict[str, Any] | None, int | None]:
+        """(columns with `drop_reason` for a page dropped without trafilatura, else None; the words of
+        resiliparse's main-content text when the check made it, else None)."""
 
 
 def response_document(
@@ -307,11 +312,12 @@ def response_document(
         return doc | {"drop_reason": f"{EXTRACT}:not_html"}
     html, codec, source = decode_html(body, header_charset)
     doc |= {"charset": codec, "charset_source": source}
+    main_words = None
     if prefilter is not None:
-        dropped = prefilter.check(url, html, response.header_lines)
+        dropped, main_words = prefilter.check(url, html, response.header_lines)
         if dropped is not None:
             return doc | dropped
-    text, rule = sandbox.extract(html)
+    text, rule = sandbox.extract(html, main_words)
     if rule is not None:
         return doc | {"drop_reason": f"{EXTRACT}:{rule}"}
     return doc | {"text": text}

@@ -1,9 +1,10 @@
 """Child process that runs trafilatura for `pipeline.extract.ExtractorSandbox`.
 
-Protocol on stdin/stdout, one request at a time: the parent sends a 4-byte big-endian length and the
-UTF-8 HTML; the child answers one status byte (b"T" text, b"N" nothing extracted, b"E" error), the CPU
-seconds it spent on this request (8-byte big-endian double), a 4-byte length and the UTF-8 payload (the
-text, or the error message). The settings arrive once, as JSON in argv[1]; argv[2] is the address-space cap
+Protocol on stdin/stdout, one request at a time: the parent sends the words of resiliparse's main-content
+text of the page where it has counted them (4-byte big-endian signed, -1: not counted; the length check
+then counts them here), a 4-byte big-endian length and the UTF-8 HTML; the child answers one status byte
+(b"T" text, b"N" nothing extracted, b"E" error), the CPU seconds it spent on this request (8-byte
+big-endian double), a 4-byte length and the UTF-8 payload (the text, or the error message). The settings arrive once, as JSON in argv[1]; argv[2] is the address-space cap
 in bytes and argv[3] the CPU limit per request in seconds.
 
 Limits: RLIMIT_AS turns runaway allocations into MemoryError instead of killing the executor. Before each
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 from pipeline.extract_strategy import PageExtractor
 
+REQUEST_HEAD = struct.Struct(">iI")  # main-content words (-1: not counted), HTML length
 REPLY_HEAD = struct.Struct(">cdI")  # status, CPU seconds of the request, payload length
 
 
@@ -62,7 +64,7 @@ def serve(settings: dict, memory_limit_bytes: int, cpu_limit_seconds: float) -> 
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            (size,) = struct.unpack(">I", _read_exactly(requests, 4))
+            main_words, size = REQUEST_HEAD.unpack(_read_exactly(requests, REQUEST_HEAD.size))
             data = _read_exactly(requests, size)
         except EOFError:
             return
@@ -71,7 +73,7 @@ def serve(settings: dict, memory_limit_bytes: int, cpu_limit_seconds: float) -> 
         # clock at tick granularity (a few ms), while the thread clock stays exact. The child has one thread.
         start_seconds = time.thread_time()
         try:
-            text = extractor.extract(data.decode("utf-8"))
+            text = extractor.extract(data.decode("utf-8"), None if main_words < 0 else main_words)
         except MemoryError:
             _answer(replies, b"E", time.thread_time() - start_seconds, "MemoryError")
             continue

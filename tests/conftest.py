@@ -38,8 +38,11 @@ def spark():
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
+    from pipeline.spark.jvm import local_java_options
+
     session = (
         SparkSession.builder.master("local[2]").appName("tests")
+        .config("spark.driver.extraJavaOptions", local_java_options())  # as spark_session() starts a local JVM
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.log.level", "ERROR").getOrCreate()

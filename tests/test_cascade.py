@@ -251,7 +251,31 @@ def test_page_nested_too_deep_goes_to_the_full_path_without_hanging(url_lists):
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(60)
     try:
-        assert cascade_of(make_config(True, url_lists)).check("https://site.example/deep", deep) is None
+        assert cascade_of(make_config(True, url_lists)).check("https://site.example/deep", deep).dropped is None
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_cascade_hands_the_length_check_the_count_it_would_make(url_lists):
+    # The extraction child's length check compares trafilatura's words with resiliparse's main-content words;
+    # the cascade made that text already and sends its count along (pipeline/extract.py). The count must be
+    # the one the child makes itself from a fresh parse: pages resiliparse reads, one with nothing in its
+    # main content, one nested too deep for it (0 on both sides).
+    from pipeline.extract_strategy import PageExtractor
+
+    config = make_config(True, url_lists)
+    reference = PageExtractor(config.extract.worker_settings())
+    deep = "<html><body>" + "<div>" * 600 + "<p>" + "Words in the deep. " * 40 + "</p>" + "</div>" * 600
+    items = "".join(f"<li><a href='/{i}'>Item {i}</a></li>" for i in range(40))
+    listing = f"<html><body><ul>{items}</ul></body></html>"
+    counts = []
+    for page in (ENGLISH, article("Notes", ENGLISH_PARAGRAPHS * 3), deep, listing):
+        checked = cascade_of(config).check("https://site.example/page", page)
+        assert checked.dropped is None
+        counts.append(checked.main_words)
+        assert checked.main_words == reference.reference_words(page)
+    assert counts[0] > 0 and counts[1] > counts[0] and counts[2] == 0
+    # without a pre-check that reads the main content, nothing is counted and the child counts for itself
+    no_langid = make_config(True, url_lists, ["extract", "url", "heuristics"])
+    assert cascade_of(no_langid).check("https://site.example/page", ENGLISH) == (None, None)

@@ -485,11 +485,24 @@ GERMAN_ARTICLE = "\n".join(
 )
 
 
+@pytest.mark.parametrize("text", [
+    "  [1] Cited first.  The U.S. grew 3.5 percent (he said).\n\nA javascript line is removed here today.\n"
+    "   Mr. Smith went to Washington \"Hi.\" Then left, [edit] again and again.  ",
+    "One line only, with e-mail a@b.example and https://x.example/y?z=1 inside it...",
+    "",
+])
+def test_c4_tokens_are_the_kept_texts_tokens(text):
+    # the Gopher and FineWeb signals take their words from c4_clean's line-by-line tokens, not from a second
+    # tokenization of the cleaned text: the two must agree token for token
+    cleaned, _, tokens = c4_clean(text, C4Config(min_words_per_line=3))
+    assert tokens == split_words(cleaned) and (tokens != []) == bool(cleaned.strip())
+
+
 def test_c4_keeps_chinese_lines_ending_in_a_full_width_stop():
-    text, signals = c4_clean(CHINESE_ARTICLE, C4Config(), chars_per_word=1.5)
+    text, signals, _ = c4_clean(CHINESE_ARTICLE, C4Config(), chars_per_word=1.5)
     assert signals["c4_lines_removed"] == 0 and text == CHINESE_ARTICLE
     # Without the CJK terminators (C4's own five), every line goes.
-    _, ascii_only = c4_clean(CHINESE_ARTICLE, C4Config(line_endings=(".", "?", "!", '"', "'")), chars_per_word=1.5)
+    _, ascii_only, _ = c4_clean(CHINESE_ARTICLE, C4Config(line_endings=(".", "?", "!", '"', "'")), chars_per_word=1.5)
     assert ascii_only["c4_lines_removed"] == 6
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from contract.bounds import bounded
 from contract.stage import Rule, Threshold, flag
-from filters.text import count_sentences
+from filters.text import sentence_count, split_words
 
 # C4's phrases of cookie banners and legal boilerplate (tensorflow_datasets c4_utils; datatrove).
 C4_POLICY_PHRASES: tuple[str, ...] = (
@@ -55,8 +55,11 @@ C4_FIELDS = (
 _CITATION_RE = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
 
 
-def c4_clean(text: str, cfg: C4Config, chars_per_word: float | None = None) -> tuple[str, dict[str, Any]]:
-    """C4 line cleanup: (kept lines joined by "\\n", C4 signals). Blank lines are dropped uncounted.
+def c4_clean(text: str, cfg: C4Config, chars_per_word: float | None = None) -> tuple[str, dict[str, Any], list[str]]:
+    """C4 line cleanup: (kept lines joined by "\\n", C4 signals, the kept text's `split_words` tokens).
+    Blank lines are dropped uncounted. The tokens come from the sentence count, which tokenizes each kept
+    line: whitespace separates tokens, so a text's tokens are its lines' tokens in order, and the Gopher
+    and FineWeb signals need not tokenize the text again.
 
     Rules run per line in datatrove's order: a too-long word, citation removal, terminal punctuation,
     too few words, lorem ipsum (flag), javascript, curly bracket (flag), policy phrases. Lines with
@@ -65,6 +68,7 @@ def c4_clean(text: str, cfg: C4Config, chars_per_word: float | None = None) -> t
     (`chars_per_word` set) a line's words are its non-space characters / chars_per_word.
     """
     kept: list[str] = []
+    tokens: list[str] = []
     removed = sentences = 0
     lorem = curly = False
     for raw in text.splitlines():
@@ -95,7 +99,9 @@ def c4_clean(text: str, cfg: C4Config, chars_per_word: float | None = None) -> t
         if cfg.remove_policy_lines and any(phrase in lowered for phrase in cfg.policy_phrases):
             removed += 1
             continue
-        sentences += count_sentences(line)
+        line_tokens = split_words(line)
+        sentences += sentence_count(line_tokens)
+        tokens += line_tokens
         kept.append(line)
     signals = {
         "c4_lines_removed": removed,
@@ -103,7 +109,7 @@ def c4_clean(text: str, cfg: C4Config, chars_per_word: float | None = None) -> t
         "c4_has_lorem_ipsum": lorem,
         "c4_has_curly_bracket": curly,
     }
-    return "\n".join(kept).strip(), signals
+    return "\n".join(kept).strip(), signals, tokens
 
 
 def c4_rules(cfg: C4Config) -> tuple[Rule, ...]:

@@ -36,7 +36,7 @@ from filters.heuristics.gopher_quality import (GOPHER_QUALITY_FIELDS, GopherQual
                                                gopher_quality_signals)
 from filters.heuristics.gopher_repetition import (GOPHER_REPETITION_FIELDS, GopherRepetitionConfig,
                                                   gopher_repetition_rules, gopher_repetition_signals)
-from filters.text import patterns, split_words
+from filters.text import patterns, split_characters, split_words
 from filters.wordlists import read_list, resolve_list_path
 
 
@@ -113,12 +113,15 @@ class HeuristicsStage(DocumentStage):
         lang = self.language_key(doc)
         signals: dict[str, Any] = {}
         chars_per_word = cfg.chars_per_word.get(lang)
+        words: list[str] = []
         if cfg.c4.enabled:
-            text, c4 = c4_clean(text, cfg.c4, chars_per_word)
+            text, c4, words = c4_clean(text, cfg.c4, chars_per_word)
             signals.update(c4)
             signals["text"] = text
-        needs_words = cfg.gopher_quality.enabled or cfg.gopher_repetition.enabled or cfg.fineweb.enabled
-        words = split_words(text, char_based=chars_per_word is not None) if needs_words else []
+        elif cfg.gopher_quality.enabled or cfg.gopher_repetition.enabled or cfg.fineweb.enabled:
+            words = split_words(text)
+        if chars_per_word is not None:
+            words = split_characters(words)
         cjk_chars = len(patterns().scriptio_continua.findall(text)) if chars_per_word is not None else 0
         tokens = len(words) - cjk_chars + (cjk_chars / chars_per_word if cjk_chars else 0.0)
         if cfg.gopher_quality.enabled:

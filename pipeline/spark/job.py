@@ -30,6 +30,7 @@ from pipeline.outputs import OutputDir
 from pipeline.spark.dedup import decision_summary_frame, dedup_frame
 from pipeline.spark.files import (checkpoint_dir, participating, read_parquet_frame, unit_frame, values_of,
                                   write_grouped)
+from pipeline.spark.jvm import local_java_options
 from pipeline.stats.store import write_stats_from_parts
 from pipeline.toml_config import config_hash
 
@@ -68,9 +69,6 @@ def fail_once(fail_dir: str | None, pass_number: int, path: str) -> None:
     raise InjectedFault(f"injected failure of pass {pass_number} for {path} ({attempt=}); {FAIL_ONCE_ENV}={fail_dir}")
 
 
-LOCAL_JAVA_OPTIONS = "-XX:+UseSerialGC"
-
-
 def spark_session(app_name: str = "build_corpus") -> SparkSession:
     """The active session, or a new one; executors run this interpreter unless PYSPARK_PYTHON says otherwise."""
     builder = SparkSession.builder.appName(app_name)
@@ -83,11 +81,10 @@ def spark_session(app_name: str = "build_corpus") -> SparkSession:
         # that costs more than its rows (the stats phase took 72 CPU s of a 130 CPU s run at 5,000 pages)
         builder = builder.config("spark.sql.shuffle.partitions", str(max(4, 2 * (os.cpu_count() or 1))))
     if local and not submitted.contains("spark.driver.extraJavaOptions"):
-        # The serial collector: no parallel GC threads fighting the Python workers for a few cores (startup
-        # CPU -1 to -3 s, none lost on dedup's JVM-heavy joins: benchmarks/RESULTS.md, "Startup cost"). Only
-        # takes effect when this call starts the JVM (python jobs/...); under spark-submit the option belongs
-        # on its command line (--driver-java-options, as the Makefile does).
-        builder = builder.config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
+        # The local JVM's options (pipeline/spark/jvm.py says why). Only take effect when this call starts
+        # the JVM (python jobs/..., the tests); under spark-submit they belong on its command line
+        # (--driver-java-options, as the Makefile gives them).
+        builder = builder.config("spark.driver.extraJavaOptions", local_java_options())
     return (
         builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
