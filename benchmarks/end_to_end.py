@@ -74,7 +74,6 @@ import importlib.util
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -86,8 +85,8 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.measure import (MB, TreeSampler, become_child_subreaper, cpu_group, cpu_seconds, loadavg,
-                                machine_facts, reap_orphans, write_section)
+from benchmarks.measure import (MB, TreeCpu, TreeSampler, become_child_subreaper, loadavg, machine_facts,
+                                write_section)
 from pipeline.spark.jvm import LOG4J_OPTION, local_java_options
 
 GENERATOR = ROOT / "sample_data" / "generate.py"
@@ -199,26 +198,19 @@ def measured_run(command: list[str], env: dict[str, str], log: Path,
                  is_task: Callable[[str, str], bool]) -> tuple[dict[str, Any], TreeSampler]:
     """Run `command` to completion: wall, CPU of the whole tree, peak memory; raises with the log's tail."""
     load_before = loadavg()
-    group = cpu_group(f"end_to_end-{os.getpid()}-{time.time_ns()}")
-    cpu_before = cpu_seconds(resource.RUSAGE_CHILDREN)
     start_s = time.time()
-    with open(log, "w") as out:
+    with TreeCpu("end_to_end") as tree, open(log, "w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                                   preexec_fn=group.join if group else None)
+                                   preexec_fn=tree.preexec_fn)
         with TreeSampler(process.pid, is_task, SAMPLE_SECONDS) as monitor:
             code = process.wait()
-    end_s = time.time()
-    reap_orphans()
-    rusage_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
-    cpu_s = group.cpu_s() if group else rusage_cpu_s
-    if group:
-        group.remove()
+        end_s = time.time()
     if code != 0:
         raise RuntimeError(f"{' '.join(command)} exited {code}:\n{log.read_text()[-3000:]}")
     whole = monitor.window(start_s, end_s)
     return {
-        "start_s": start_s, "end_s": end_s, "wall_s": end_s - start_s, "cpu_s": cpu_s,
-        "cpu_method": "cgroup" if group else "getrusage", "cpu_s_getrusage": rusage_cpu_s,
+        "start_s": start_s, "end_s": end_s, "wall_s": end_s - start_s, "cpu_s": tree.cpu_s,
+        "cpu_method": tree.method, "cpu_s_getrusage": tree.rusage_cpu_s,
         "peak_rss_mb": whole["peak_rss_mb"], "peak_pss_mb": whole["peak_pss_mb"],
         "peak_task_rss_mb": whole["peak_task_rss_mb"], "loadavg_before": load_before, "loadavg_after": loadavg(),
     }, monitor

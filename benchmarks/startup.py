@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import shlex
 import shutil
 import subprocess
@@ -168,27 +167,22 @@ def run_probe(root: Path, config_name: str, inputs: list[str], work: Path, java_
     shutil.rmtree(output, ignore_errors=True)
     command = [sys.executable, str(Path(__file__).resolve()), "--probe", config_name, "--root", str(root),
                "--output", str(output), "--inputs", *inputs]
-    from benchmarks.measure import cpu_group, cpu_seconds, reap_orphans
+    from benchmarks.measure import TreeCpu
 
-    group = cpu_group(f"startup-probe-{os.getpid()}-{time.time_ns()}")
-    before = cpu_seconds(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(command, env=child_env(root, java_options), cwd=root, capture_output=True, text=True,
-                            preexec_fn=group.join if group else None)
-    reap_orphans()
+    with TreeCpu("startup-probe") as tree:
+        result = subprocess.run(command, env=child_env(root, java_options), cwd=root, capture_output=True,
+                                text=True, preexec_fn=tree.preexec_fn)
     if result.returncode != 0:
         raise RuntimeError(f"probe failed:\n{result.stderr[-3000:]}")
     steps = json.loads(result.stdout.strip().splitlines()[-1])
-    # the whole tree, the pyspark workers the daemon reaps (uncounted by getrusage) included
-    steps["probe process tree"] = group.cpu_s() if group else cpu_seconds(resource.RUSAGE_CHILDREN) - before
-    if group:
-        group.remove()
+    steps["probe process tree"] = tree.cpu_s  # the pyspark workers the daemon leaves to the kernel included
     return steps
 
 
 def run_job(root: Path, inputs: list[str], work: Path, java_options: str) -> dict[str, Any]:
     """spark-submit of the tree's jobs/build_corpus.py on the first two inputs; phases as end_to_end.py's."""
     from benchmarks.end_to_end import is_spark_task, project_phases, spark_jobs, spark_submit
-    from benchmarks.measure import TreeSampler, cpu_group, cpu_seconds, reap_orphans
+    from benchmarks.measure import TreeCpu, TreeSampler
 
     output, event_log, folder = work / "job-out", work / "eventlog", work / "job-in"
     for path in (output, event_log, folder):
@@ -205,22 +199,18 @@ def run_job(root: Path, inputs: list[str], work: Path, java_options: str) -> dic
     command += [arg for setting in FINEWEB for arg in ("--set", setting)]
     env = child_env(root, java_options)
     env.pop("PYSPARK_SUBMIT_ARGS")
-    group = cpu_group(f"startup-{os.getpid()}-{time.time_ns()}")
-    cpu_before, start_s = cpu_seconds(resource.RUSAGE_CHILDREN), time.time()
-    with open(work / "job.log", "w") as log:  # run from the tree: a pyspark daemon puts its cwd first on sys.path
+    start_s = time.time()
+    # run from the tree: a pyspark daemon puts its cwd first on sys.path
+    with TreeCpu("startup-job") as tree, open(work / "job.log", "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-                                   preexec_fn=group.join if group else None)
+                                   preexec_fn=tree.preexec_fn)
         with TreeSampler(process.pid, is_spark_task) as monitor:
             code = process.wait()
-    end_s = time.time()
-    reap_orphans()
+        end_s = time.time()
     if code != 0:
         raise RuntimeError(f"{shlex.join(command)} exited {code}:\n{(work / 'job.log').read_text()[-3000:]}")
     phases = project_phases(spark_jobs(event_log), start_s, end_s)
-    cpu_s = group.cpu_s() if group else cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before
-    if group:
-        group.remove()
-    return {"cpu_s": cpu_s, "cpu_method": "cgroup" if group else "getrusage", "wall_s": end_s - start_s,
+    return {"cpu_s": tree.cpu_s, "cpu_method": tree.method, "wall_s": end_s - start_s,
             "phases": {name: monitor.window(start, end)["cpu_s_approx"] for name, (start, end) in phases.items()}}
 
 
