@@ -86,11 +86,13 @@ class TreeCpu:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        reap_orphans()
-        self.rusage_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - self._rusage_before
-        self.cpu_s = self.group.cpu_s() if self.group else self.rusage_cpu_s
-        if self.group:
-            self.group.remove()
+        try:
+            reap_orphans()
+            self.rusage_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - self._rusage_before
+            self.cpu_s = self.group.cpu_s() if self.group else self.rusage_cpu_s
+        finally:  # a group left behind would outlive the benchmark
+            if self.group:
+                self.group.remove()
 
 
 
